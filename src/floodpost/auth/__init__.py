@@ -1,0 +1,1 @@
+"""Accounts, roles, passwords, signed tokens and sign-in throttling."""

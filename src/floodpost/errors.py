@@ -1,0 +1,74 @@
+"""Errors that carry their HTTP meaning; the web layer renders them in one handler."""
+
+from __future__ import annotations
+
+from typing import Any
+
+
+class FloodpostError(Exception):
+    status = 500
+    code = "error"
+
+    def __init__(self, message: str, *, field: str | None = None, **extra: Any) -> None:
+        super().__init__(message)
+        self.message = message
+        self.field = field
+        self.extra = extra
+
+    def to_dict(self) -> dict[str, Any]:
+        body: dict[str, Any] = {"error": self.code, "detail": self.message}
+        if self.field:
+            body["field"] = self.field
+        body.update(self.extra)
+        return body
+
+
+class InvalidInput(FloodpostError):
+    status = 422
+    code = "invalid"
+
+
+class InvalidReport(InvalidInput):
+    code = "invalid_report"
+
+
+class Conflict(FloodpostError):
+    status = 409
+    code = "conflict"
+
+
+class NotFound(FloodpostError):
+    status = 404
+    code = "not_found"
+
+
+class Unauthorized(FloodpostError):
+    status = 401
+    code = "unauthorized"
+
+
+class Forbidden(FloodpostError):
+    status = 403
+    code = "forbidden"
+
+
+class Throttled(FloodpostError):
+    status = 429
+    code = "throttled"
+
+
+class TooLarge(FloodpostError):
+    status = 413
+    code = "too_large"
+
+
+class ConfigError(FloodpostError):
+    """Bad configuration or bad data files: raised at start-up, never per request."""
+
+    code = "config"
+
+
+class LayerError(ConfigError):
+    """A geodata file that does not follow its layer's schema (names file and field)."""
+
+    code = "layer"

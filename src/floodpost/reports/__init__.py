@@ -1,0 +1,1 @@
+"""Field reports: the model, intake, corrections and the help-request lifecycle."""

@@ -1,0 +1,74 @@
+"""The stored form of a report: what the phone sent, plus where it was routed and its state."""
+
+from __future__ import annotations
+
+import time
+from typing import Any, Protocol
+from zoneinfo import ZoneInfo
+
+from floodpost.reports.model import ReportCreate, iso_utc
+
+LOCAL_TZ = ZoneInfo("Asia/Shanghai")
+
+
+class RoutingLike(Protocol):
+    township_code: str | None
+    village_code: str | None
+    zone_id: str | None
+    responsible: str | None
+    outside_county: bool
+    distance_outside_m: float
+
+
+def build_stored(
+    report: ReportCreate,
+    routing: RoutingLike,
+    *,
+    reporter: str | None,
+    received_ts: float | None = None,
+) -> dict[str, Any]:
+    """The report as the store keeps it and the API returns it (ReportPublic)."""
+    now = time.time() if received_ts is None else received_ts
+    body = report.submitted()
+    body.update(
+        occurred_ts=report.occurred_at.timestamp(),
+        received_at=iso_utc(now),
+        received_ts=now,
+        updated_at=iso_utc(now),
+        updated_ts=now,
+        village_code=routing.village_code,
+        township_code=routing.township_code,
+        zone_id=routing.zone_id,
+        responsible=routing.responsible,
+        outside_county=routing.outside_county,
+        distance_outside_m=round(routing.distance_outside_m, 1),
+        reporter=reporter,
+        status="active",
+        version=1,
+    )
+    if report.kind != "incident":
+        # Incident-only fields mean nothing elsewhere; dropping them keeps statistics honest.
+        body["subtype"] = None
+        body["reservoir_id"] = None
+        body["reservoir_status"] = None
+    if report.kind == "help_request":
+        body.update(
+            state="new",
+            assignee=None,
+            resolution=None,
+            resolved_at=None,
+            resolved_ts=None,
+            duplicate_of=None,
+            rescued=None,
+        )
+    else:
+        body["urgency"] = None
+        body["contact"] = body.get("contact") if report.kind == "help_request" else None
+    return body
+
+
+def local_hour(ts: float) -> str:
+    """The Asia/Shanghai hour bucket 'YYYY-MM-DDTHH' of a UTC timestamp (statistics by day/hour)."""
+    from datetime import datetime
+
+    return datetime.fromtimestamp(ts, LOCAL_TZ).strftime("%Y-%m-%dT%H")

@@ -1,0 +1,168 @@
+"""The storage interface every backend implements, and the SQL both backends share.
+
+Two backends sit behind it: SQLite (the laptop at the command post) and PostgreSQL/PostGIS (a city
+or province). Domain code talks only to this interface. Read queries written by domain modules
+(statistics, exports) use a portable SQL subset with `?` placeholders; `Store.read` adapts them.
+
+Tables
+- reports: the current state of each report (one row per id); `body` is the public JSON.
+- changes: the append-only audit log and the event stream — one row per create/correct/retract/
+  lifecycle step, with the snapshot after it. `seq` is the SSE event id.
+- agg: people and report counts per local hour × kind × subtype × township × zone × village ×
+  shelter, for active reports, maintained in the same transaction as every write, so statistics
+  over a million reports read a few thousand rows.
+- users, meta.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass
+from typing import Any, Protocol
+
+from floodpost.reports.stored import local_hour
+
+# Columns copied out of the JSON body so they can be indexed and filtered.
+REPORT_COLUMNS = (
+    "id",
+    "kind",
+    "subtype",
+    "occurred_ts",
+    "received_ts",
+    "updated_ts",
+    "lon",
+    "lat",
+    "village_code",
+    "township_code",
+    "zone_id",
+    "shelter_id",
+    "reservoir_id",
+    "people",
+    "status",
+    "state",
+    "reporter",
+    "version",
+)
+
+AGG_KEYS = ("hour", "kind", "subtype", "township_code", "zone_id", "village_code", "shelter_id")
+
+# A modification returns the new report, optionally with new reports to create in the same
+# transaction (a help request resolved as "rescued N" creates its rescue report).
+Modifier = Callable[
+    [dict[str, Any]], "dict[str, Any] | tuple[dict[str, Any], list[dict[str, Any]]]"
+]
+
+
+@dataclass(frozen=True)
+class User:
+    name: str
+    role: str
+    password_hash: str
+    created_ts: float
+    disabled: bool = False
+
+
+@dataclass(frozen=True)
+class Change:
+    seq: int
+    report_id: str
+    at_ts: float
+    actor: str | None
+    action: str
+    reason: str | None
+    report: dict[str, Any]
+
+
+def report_row(report: dict[str, Any], content_hash: str) -> tuple[Any, ...]:
+    values = [report.get(c) for c in REPORT_COLUMNS]
+    return (*values, content_hash, dumps(report))
+
+
+def agg_key(report: dict[str, Any]) -> tuple[str, ...]:
+    return (
+        local_hour(report["occurred_ts"]),
+        report["kind"],
+        report.get("subtype") or "",
+        report.get("township_code") or "",
+        report.get("zone_id") or "",
+        report.get("village_code") or "",
+        report.get("shelter_id") or "",
+    )
+
+
+def agg_delta(report: dict[str, Any], sign: int) -> tuple[tuple[str, ...], int, int] | None:
+    """What one report adds to (sign=1) or removes from (sign=-1) the aggregates."""
+    if report.get("status") != "active":
+        return None
+    return agg_key(report), sign, sign * int(report.get("people") or 0)
+
+
+def dumps(obj: Any) -> str:
+    return json.dumps(obj, ensure_ascii=False, separators=(",", ":"))
+
+
+class Store(Protocol):
+    """What floodpost needs from storage. Every write returns only once it is durable."""
+
+    url: str
+
+    def migrate(self) -> None: ...
+    def close(self) -> None: ...
+
+    # reports -------------------------------------------------------------------------------
+    def create_report(
+        self, report: dict[str, Any], content_hash: str, *, actor: str | None
+    ) -> tuple[dict[str, Any], bool]:
+        """Store a new report. Returns (stored, True); for an identical resend (same id, same
+        content hash) returns (the stored one, False); raises Conflict for the same id with other
+        content. Durable before it returns."""
+        ...
+
+    def modify_report(
+        self,
+        report_id: str,
+        modify: Modifier,
+        *,
+        actor: str | None,
+        action: str,
+        reason: str | None,
+    ) -> dict[str, Any]:
+        """Apply `modify` to the current state inside one write transaction, bump the version,
+        append to the audit log, adjust the aggregates. Raises NotFound."""
+        ...
+
+    def bulk_load(self, reports: Iterable[tuple[dict[str, Any], str]], *, actor: str | None) -> int:
+        """Load many new reports fast (replay, simulate); each still gets its audit row."""
+        ...
+
+    def get_report(self, report_id: str) -> dict[str, Any] | None: ...
+
+    def list_reports(
+        self,
+        *,
+        kind: str | None = None,
+        township: str | None = None,
+        since_ts: float | None = None,
+        reporter: str | None = None,
+        after_seq: int = 0,
+        limit: int = 10000,
+    ) -> tuple[list[dict[str, Any]], int | None]:
+        """Reports in the order they were received; returns (reports, next cursor or None)."""
+        ...
+
+    def changes_after(self, seq: int, limit: int = 1000) -> list[Change]: ...
+    def last_change_seq(self) -> int: ...
+    def audit_log(self, report_id: str) -> list[Change]: ...
+
+    # reads for domain modules (portable SQL, `?` placeholders) ------------------------------
+    def read(self, sql: str, params: Sequence[Any] = ()) -> list[dict[str, Any]]: ...
+
+    # accounts and settings -------------------------------------------------------------------
+    def add_user(self, user: User) -> None:
+        """Raises Conflict if the name is taken."""
+        ...
+
+    def get_user(self, name: str) -> User | None: ...
+    def get_meta(self, key: str) -> str | None: ...
+    def set_meta(self, key: str, value: str) -> None: ...

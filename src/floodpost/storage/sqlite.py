@@ -1,0 +1,416 @@
+"""SQLite store: WAL, synchronous=FULL, and group commit.
+
+One writer thread owns the only write connection. Callers hand it an operation and block until the
+transaction holding that operation has committed (fsync'd): several reports arriving together share
+one commit, so throughput scales with concurrency while nothing is acknowledged before it is
+durable. Each operation runs inside its own SAVEPOINT, so one failing operation (a conflict) rolls
+back alone. Readers use their own per-thread connections, which WAL lets run beside the writer.
+"""
+
+from __future__ import annotations
+
+import json
+import queue
+import sqlite3
+import threading
+import time
+from collections.abc import Callable, Iterable, Sequence
+from concurrent.futures import Future
+from pathlib import Path
+from typing import Any
+
+from floodpost.errors import Conflict, NotFound
+from floodpost.storage.base import (
+    AGG_KEYS,
+    REPORT_COLUMNS,
+    Change,
+    Modifier,
+    User,
+    agg_delta,
+    dumps,
+    report_row,
+)
+from floodpost.storage.sqlite_schema import MIGRATIONS
+
+_MAX_BATCH = 512
+_Op = Callable[[sqlite3.Connection], Any]
+
+_INSERT_REPORT = (
+    f"INSERT INTO reports ({', '.join(REPORT_COLUMNS)}, content_hash, body) "
+    f"VALUES ({', '.join('?' * (len(REPORT_COLUMNS) + 2))})"
+)
+_UPDATE_REPORT = (
+    f"UPDATE reports SET {', '.join(f'{c} = ?' for c in REPORT_COLUMNS)}, content_hash = ?, "
+    "body = ? WHERE id = ?"
+)
+_INSERT_CHANGE = (
+    "INSERT INTO changes (report_id, at_ts, actor, action, reason, body) VALUES (?, ?, ?, ?, ?, ?)"
+)
+_UPSERT_AGG = (
+    f"INSERT INTO agg ({', '.join(AGG_KEYS)}, reports, people) VALUES ({', '.join('?' * 9)}) "
+    f"ON CONFLICT ({', '.join(AGG_KEYS)}) DO UPDATE SET "
+    "reports = reports + excluded.reports, people = people + excluded.people"
+)
+
+
+def _connect(path: str, *, readonly: bool = False) -> sqlite3.Connection:
+    conn = sqlite3.connect(path, isolation_level=None, check_same_thread=False, timeout=30)
+    conn.execute("PRAGMA journal_mode=WAL")
+    conn.execute("PRAGMA synchronous=FULL")
+    conn.execute("PRAGMA foreign_keys=ON")
+    conn.execute("PRAGMA busy_timeout=30000")
+    if readonly:
+        conn.execute("PRAGMA query_only=1")
+    return conn
+
+
+class _Writer(threading.Thread):
+    def __init__(self, path: str) -> None:
+        super().__init__(name="floodpost-sqlite-writer", daemon=True)
+        self.conn = _connect(path)
+        self.jobs: queue.Queue[tuple[_Op, Future[Any]] | None] = queue.Queue()
+        self.commits = 0
+
+    def submit(self, op: _Op) -> Any:
+        fut: Future[Any] = Future()
+        self.jobs.put((op, fut))
+        return fut.result()
+
+    def run(self) -> None:
+        while True:
+            first = self.jobs.get()
+            if first is None:
+                self.conn.close()
+                return
+            batch = [first]
+            stop = False
+            while len(batch) < _MAX_BATCH:
+                try:
+                    job = self.jobs.get_nowait()
+                except queue.Empty:
+                    break
+                if job is None:
+                    stop = True
+                    break
+                batch.append(job)
+            self._run_batch(batch)
+            if stop:
+                self.conn.close()
+                return
+
+    def _run_batch(self, batch: list[tuple[_Op, Future[Any]]]) -> None:
+        results: list[tuple[Future[Any], Any, BaseException | None]] = []
+        try:
+            self.conn.execute("BEGIN IMMEDIATE")
+            for op, fut in batch:
+                self.conn.execute("SAVEPOINT op")
+                try:
+                    value = op(self.conn)
+                except Exception as exc:  # noqa: BLE001 - handed back to the caller
+                    self.conn.execute("ROLLBACK TO op")
+                    self.conn.execute("RELEASE op")
+                    results.append((fut, None, exc))
+                else:
+                    self.conn.execute("RELEASE op")
+                    results.append((fut, value, None))
+            self.conn.execute("COMMIT")
+            self.commits += 1
+        except BaseException as exc:  # the commit failed: nothing in this batch is durable
+            if self.conn.in_transaction:
+                self.conn.execute("ROLLBACK")
+            for _op, fut in batch:
+                fut.set_exception(exc)
+            return
+        for fut, value, error in results:
+            if error is not None:
+                fut.set_exception(error)
+            else:
+                fut.set_result(value)
+
+    def stop(self) -> None:
+        self.jobs.put(None)
+        self.join(timeout=30)
+
+
+class SQLiteStore:
+    def __init__(self, url: str) -> None:
+        self.url = url
+        path = url.removeprefix("sqlite:///")
+        if path != ":memory:":
+            Path(path).expanduser().parent.mkdir(parents=True, exist_ok=True)
+        self.path = str(Path(path).expanduser())
+        self._local = threading.local()
+        self._readers: list[sqlite3.Connection] = []
+        self._readers_lock = threading.Lock()
+        self.migrate()
+        self._writer = _Writer(self.path)
+        self._writer.start()
+
+    # -- plumbing ---------------------------------------------------------------------------
+    def _reader(self) -> sqlite3.Connection:
+        conn = getattr(self._local, "conn", None)
+        if conn is None:
+            conn = _connect(self.path, readonly=True)
+            conn.row_factory = sqlite3.Row
+            self._local.conn = conn
+            with self._readers_lock:
+                self._readers.append(conn)
+        return conn
+
+    def _write(self, op: _Op) -> Any:
+        return self._writer.submit(op)
+
+    @property
+    def commit_count(self) -> int:
+        return self._writer.commits
+
+    def migrate(self) -> None:
+        conn = _connect(self.path)
+        try:
+            conn.execute("CREATE TABLE IF NOT EXISTS schema_version (version INTEGER NOT NULL)")
+            row = conn.execute("SELECT MAX(version) FROM schema_version").fetchone()
+            current = row[0] or 0
+            for version, sql in enumerate(MIGRATIONS, start=1):
+                if version <= current:
+                    continue
+                conn.execute("BEGIN IMMEDIATE")
+                try:
+                    for statement in sql.split(";"):
+                        if statement.strip():
+                            conn.execute(statement)
+                    conn.execute("INSERT INTO schema_version VALUES (?)", (version,))
+                    conn.execute("COMMIT")
+                except BaseException:
+                    conn.execute("ROLLBACK")
+                    raise
+        finally:
+            conn.close()
+
+    def close(self) -> None:
+        self._writer.stop()
+        with self._readers_lock:
+            for conn in self._readers:
+                conn.close()
+            self._readers.clear()
+
+    # -- writes -----------------------------------------------------------------------------
+    def create_report(
+        self, report: dict[str, Any], content_hash: str, *, actor: str | None
+    ) -> tuple[dict[str, Any], bool]:
+        def op(conn: sqlite3.Connection) -> tuple[dict[str, Any], bool]:
+            row = conn.execute(
+                "SELECT content_hash, body FROM reports WHERE id = ?", (report["id"],)
+            ).fetchone()
+            if row is not None:
+                if row[0] == content_hash:
+                    return json.loads(row[1]), False
+                raise Conflict(
+                    "a different report with this id already exists",
+                    field="id",
+                    code="id_conflict",
+                )
+            _insert(conn, report, content_hash, actor, "create")
+            return report, True
+
+        return self._write(op)
+
+    def modify_report(
+        self,
+        report_id: str,
+        modify: Modifier,
+        *,
+        actor: str | None,
+        action: str,
+        reason: str | None,
+    ) -> dict[str, Any]:
+        def op(conn: sqlite3.Connection) -> dict[str, Any]:
+            row = conn.execute(
+                "SELECT content_hash, body FROM reports WHERE id = ?", (report_id,)
+            ).fetchone()
+            if row is None:
+                raise NotFound("no report with this id", field="id")
+            old = json.loads(row[1])
+            result = modify(dict(old))
+            new, extra = result if isinstance(result, tuple) else (result, [])
+            now = time.time()
+            new["version"] = int(old.get("version", 1)) + 1
+            new["updated_ts"] = now
+            from floodpost.reports.model import iso_utc
+
+            new["updated_at"] = iso_utc(now)
+            _apply_agg(conn, old, -1)
+            _apply_agg(conn, new, +1)
+            conn.execute(_UPDATE_REPORT, (*report_row(new, row[0]), report_id))
+            conn.execute(_INSERT_CHANGE, (report_id, now, actor, action, reason, dumps(new)))
+            for created, chash in extra:
+                exists = conn.execute(
+                    "SELECT 1 FROM reports WHERE id = ?", (created["id"],)
+                ).fetchone()
+                if exists is None:
+                    _insert(conn, created, chash, actor, "create")
+            return new
+
+        return self._write(op)
+
+    def bulk_load(self, reports: Iterable[tuple[dict[str, Any], str]], *, actor: str | None) -> int:
+        chunk: list[tuple[dict[str, Any], str]] = []
+        total = 0
+        for item in reports:
+            chunk.append(item)
+            if len(chunk) >= 20000:
+                total += self._write(_bulk_op(chunk, actor))
+                chunk = []
+        if chunk:
+            total += self._write(_bulk_op(chunk, actor))
+        return total
+
+    # -- reads ------------------------------------------------------------------------------
+    def get_report(self, report_id: str) -> dict[str, Any] | None:
+        row = (
+            self._reader().execute("SELECT body FROM reports WHERE id = ?", (report_id,)).fetchone()
+        )
+        return json.loads(row[0]) if row else None
+
+    def list_reports(
+        self,
+        *,
+        kind: str | None = None,
+        township: str | None = None,
+        since_ts: float | None = None,
+        reporter: str | None = None,
+        after_seq: int = 0,
+        limit: int = 10000,
+    ) -> tuple[list[dict[str, Any]], int | None]:
+        where = ["seq > ?"]
+        params: list[Any] = [after_seq]
+        for column, value in (("kind", kind), ("township_code", township), ("reporter", reporter)):
+            if value is not None:
+                where.append(f"{column} = ?")
+                params.append(value)
+        if since_ts is not None:
+            where.append("updated_ts >= ?")
+            params.append(since_ts)
+        sql = f"SELECT seq, body FROM reports WHERE {' AND '.join(where)} ORDER BY seq LIMIT ?"
+        rows = self._reader().execute(sql, (*params, limit + 1)).fetchall()
+        more = len(rows) > limit
+        rows = rows[:limit]
+        reports = [json.loads(r[1]) for r in rows]
+        return reports, (rows[-1][0] if more and rows else None)
+
+    def changes_after(self, seq: int, limit: int = 1000) -> list[Change]:
+        rows = self._reader().execute(
+            "SELECT seq, report_id, at_ts, actor, action, reason, body FROM changes "
+            "WHERE seq > ? ORDER BY seq LIMIT ?",
+            (seq, limit),
+        )
+        return [_change(r) for r in rows]
+
+    def last_change_seq(self) -> int:
+        row = self._reader().execute("SELECT MAX(seq) FROM changes").fetchone()
+        return int(row[0] or 0)
+
+    def audit_log(self, report_id: str) -> list[Change]:
+        rows = self._reader().execute(
+            "SELECT seq, report_id, at_ts, actor, action, reason, body FROM changes "
+            "WHERE report_id = ? ORDER BY seq",
+            (report_id,),
+        )
+        return [_change(r) for r in rows]
+
+    def read(self, sql: str, params: Sequence[Any] = ()) -> list[dict[str, Any]]:
+        return [dict(r) for r in self._reader().execute(sql, tuple(params)).fetchall()]
+
+    # -- accounts and meta ------------------------------------------------------------------
+    def add_user(self, user: User) -> None:
+        def op(conn: sqlite3.Connection) -> None:
+            try:
+                conn.execute(
+                    "INSERT INTO users (name, role, password_hash, created_ts, disabled) "
+                    "VALUES (?, ?, ?, ?, ?)",
+                    (user.name, user.role, user.password_hash, user.created_ts, int(user.disabled)),
+                )
+            except sqlite3.IntegrityError:
+                raise Conflict("an account with this name exists", field="name") from None
+
+        self._write(op)
+
+    def get_user(self, name: str) -> User | None:
+        row = (
+            self._reader()
+            .execute(
+                "SELECT name, role, password_hash, created_ts, disabled FROM users WHERE name = ?",
+                (name,),
+            )
+            .fetchone()
+        )
+        return User(row[0], row[1], row[2], row[3], bool(row[4])) if row else None
+
+    def get_meta(self, key: str) -> str | None:
+        row = self._reader().execute("SELECT value FROM meta WHERE key = ?", (key,)).fetchone()
+        return row[0] if row else None
+
+    def set_meta(self, key: str, value: str) -> None:
+        self._write(
+            lambda conn: conn.execute(
+                "INSERT INTO meta (key, value) VALUES (?, ?) "
+                "ON CONFLICT (key) DO UPDATE SET value = excluded.value",
+                (key, value),
+            )
+        )
+
+
+def _insert(
+    conn: sqlite3.Connection,
+    report: dict[str, Any],
+    content_hash: str,
+    actor: str | None,
+    action: str,
+) -> None:
+    body = dumps(report)
+    conn.execute(_INSERT_REPORT, (*[report.get(c) for c in REPORT_COLUMNS], content_hash, body))
+    conn.execute(
+        _INSERT_CHANGE,
+        (report["id"], report.get("received_ts") or time.time(), actor, action, None, body),
+    )
+    _apply_agg(conn, report, +1)
+
+
+def _apply_agg(conn: sqlite3.Connection, report: dict[str, Any], sign: int) -> None:
+    delta = agg_delta(report, sign)
+    if delta is not None:
+        key, n, people = delta
+        conn.execute(_UPSERT_AGG, (*key, n, people))
+
+
+def _bulk_op(chunk: list[tuple[dict[str, Any], str]], actor: str | None) -> _Op:
+    def op(conn: sqlite3.Connection) -> int:
+        rows = []
+        changes = []
+        sums: dict[tuple[str, ...], list[int]] = {}
+        for report, chash in chunk:
+            body = dumps(report)
+            rows.append((*[report.get(c) for c in REPORT_COLUMNS], chash, body))
+            changes.append((report["id"], report.get("received_ts"), actor, "create", None, body))
+            delta = agg_delta(report, +1)
+            if delta is not None:
+                acc = sums.setdefault(delta[0], [0, 0])
+                acc[0] += delta[1]
+                acc[1] += delta[2]
+        conn.executemany(_INSERT_REPORT, rows)
+        conn.executemany(_INSERT_CHANGE, changes)
+        conn.executemany(_UPSERT_AGG, [(*k, v[0], v[1]) for k, v in sums.items()])
+        return len(rows)
+
+    return op
+
+
+def _change(row: Sequence[Any]) -> Change:
+    return Change(
+        seq=row[0],
+        report_id=row[1],
+        at_ts=row[2],
+        actor=row[3],
+        action=row[4],
+        reason=row[5],
+        report=json.loads(row[6]),
+    )

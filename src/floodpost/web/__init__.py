@@ -1,0 +1,1 @@
+"""The web layer: FastAPI app, routers, templates. Only this package imports FastAPI."""

@@ -1,0 +1,1 @@
+"""One router per resource; each a handful of lines per route."""

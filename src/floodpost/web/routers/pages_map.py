@@ -1,0 +1,5 @@
+"""Placeholder until its feature lands (replaced by its owner)."""
+
+from fastapi import APIRouter
+
+router = APIRouter()

@@ -1,0 +1,41 @@
+"""Shared fixtures: real stores in temporary directories (and on a throw-away PostGIS cluster)."""
+
+from __future__ import annotations
+
+import importlib.util
+from collections.abc import Iterator
+
+import pytest
+
+from floodpost.storage import open_store
+from floodpost.storage.base import Store
+
+_HAS_PG_SUPPORT = importlib.util.find_spec("tests.pg_support") is not None
+STORE_KINDS = ["sqlite", "postgres"] if _HAS_PG_SUPPORT else ["sqlite"]
+
+
+@pytest.fixture(params=STORE_KINDS)
+def store_url(request: pytest.FixtureRequest, tmp_path) -> str:
+    """A fresh, empty store URL of each backend (every storage test runs on both)."""
+    if request.param == "sqlite":
+        return f"sqlite:///{tmp_path}/floodpost.db"
+    pg = request.getfixturevalue("pg_database_url")
+    return pg
+
+
+@pytest.fixture
+def store(store_url: str) -> Iterator[Store]:
+    s = open_store(store_url)
+    try:
+        yield s
+    finally:
+        s.close()
+
+
+@pytest.fixture
+def sqlite_url(tmp_path) -> str:
+    return f"sqlite:///{tmp_path}/floodpost.db"
+
+
+if _HAS_PG_SUPPORT:
+    from tests.pg_support import pg_cluster, pg_database_url  # noqa: F401

@@ -1,0 +1,1 @@
+"""Geodata: datum conversion, the layer catalogue, report routing and the demo-data build."""

@@ -39,3 +39,41 @@ def sqlite_url(tmp_path) -> str:
 
 if _HAS_PG_SUPPORT:
     from tests.pg_support import pg_cluster, pg_database_url  # noqa: F401
+
+
+# -- the web app in process ------------------------------------------------------------------
+@pytest.fixture(scope="session")
+def catalogue():
+    """The bundled Suining geodata, loaded once per test session (it is read-only)."""
+    from floodpost.geo.catalogue import Catalogue
+    from floodpost.paths import default_geodata
+
+    return Catalogue.load(default_geodata())
+
+
+@pytest.fixture
+def settings(tmp_path):
+    import secrets
+
+    from floodpost.settings import Settings
+
+    return Settings(
+        db_url=f"sqlite:///{tmp_path}/floodpost.db",
+        secret_key=secrets.token_urlsafe(32),
+        tile_url="",
+    )
+
+
+@pytest.fixture
+def app(settings, catalogue):
+    from floodpost.web.app import create_app
+
+    return create_app(settings, catalogue=catalogue)
+
+
+@pytest.fixture
+def client(app):
+    from fastapi.testclient import TestClient
+
+    with TestClient(app) as c:
+        yield c

@@ -39,9 +39,15 @@ ROUTERS = (
 
 
 def create_app(
-    settings: Settings, *, store: Store | None = None, clock: Clock = system_clock
+    settings: Settings,
+    *,
+    store: Store | None = None,
+    clock: Clock = system_clock,
+    catalogue: Catalogue | None = None,
 ) -> FastAPI:
-    catalogue = Catalogue.load(settings.geodata_dir)
+    """Assemble the app. `store` and `catalogue` may be passed in (the demo, tests) to share
+    ones already open or loaded; otherwise they come from the settings."""
+    catalogue = catalogue or Catalogue.load(settings.geodata_dir)
     ctx = Context(
         settings=settings,
         catalogue=catalogue,

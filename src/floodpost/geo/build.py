@@ -38,7 +38,7 @@ def manifest() -> dict:
         "county": {"code": COUNTY_CODE, "name": COUNTY_NAME, "name_en": COUNTY_NAME_EN},
         "crs": "EPSG:4326",
         "layers": {
-            lid: {"file": f"{lid}.geojson", "datum": "wgs84"}
+            lid: {"datum": "wgs84"}
             for lid in ("county", "townships", "villages", "reservoirs", "shelters", "zones")
         },
         "note": "Built by scripts/build_geodata.py; see geodata/README.md for what is demo data.",

@@ -1,5 +1,109 @@
-"""Placeholder until its feature lands (replaced by its owner)."""
+"""Field reports: intake, listing, corrections, retraction and the audit log (CONTRACT.md).
 
-from fastapi import APIRouter
+Handlers that touch storage or geodata are plain `def` (run in the thread pool): while one waits
+for its fsync, others join the SQLite writer's next group commit.
+"""
 
-router = APIRouter()
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import APIRouter, Depends, FastAPI, Request
+from fastapi.responses import JSONResponse
+
+from floodpost.errors import InvalidReport
+from floodpost.reports import corrections, intake
+from floodpost.web.deps import Context, get_ctx
+from floodpost.web.limits import BodySizeLimit
+from floodpost.web.security import Principal, require_role, require_user
+
+router = APIRouter(prefix="/api/reports", tags=["reports"])
+
+submitters = require_role("field", "staff", "commander")
+editors = require_role("staff", "commander")
+
+
+async def json_body(request: Request) -> Any:
+    """The request body as JSON (size already bounded by BodySizeLimit)."""
+    content_type = request.headers.get("content-type", "").split(";")[0].strip().lower()
+    if content_type and not (content_type.endswith("json") or content_type == "text/plain"):
+        raise InvalidReport("send the report as application/json", field="body")
+    return intake.decode_json(await request.body())
+
+
+def _json(content: Any, status_code: int = 200, **headers: str) -> JSONResponse:
+    return JSONResponse(content, status_code=status_code, headers=headers or None)
+
+
+@router.post("", status_code=201)
+def create_report(
+    who: Principal = Depends(submitters),  # before the body: 401/403 win over 422
+    data: Any = Depends(json_body),
+    ctx: Context = Depends(get_ctx),
+) -> JSONResponse:
+    stored, created = intake.submit_report(ctx.store, ctx.router, data, reporter=who.name)
+    if created:
+        return _json(stored, 201, location=f"/api/reports/{stored['id']}")
+    return _json(stored, 200)
+
+
+@router.get("")
+def list_reports(
+    since: str | None = None,
+    kind: str | None = None,
+    township: str | None = None,
+    limit: int | None = None,
+    cursor: str | None = None,
+    who: Principal = Depends(require_user),
+    ctx: Context = Depends(get_ctx),
+) -> JSONResponse:
+    page = intake.list_visible(
+        ctx.store,
+        viewer=who.name,
+        role=who.role,
+        since=since,
+        kind=kind,
+        township=township,
+        limit=limit,
+        cursor=cursor,
+    )
+    return _json(page)
+
+
+@router.get("/{report_id}")
+def get_report(
+    report_id: str, who: Principal = Depends(require_user), ctx: Context = Depends(get_ctx)
+) -> JSONResponse:
+    return _json(intake.visible_report(ctx.store, report_id, viewer=who.name, role=who.role))
+
+
+@router.patch("/{report_id}")
+def correct_report(
+    report_id: str,
+    who: Principal = Depends(editors),
+    data: Any = Depends(json_body),
+    ctx: Context = Depends(get_ctx),
+) -> JSONResponse:
+    return _json(corrections.correct_report(ctx.store, ctx.router, report_id, data, actor=who.name))
+
+
+@router.post("/{report_id}/retract")
+def retract_report(
+    report_id: str,
+    who: Principal = Depends(editors),
+    data: Any = Depends(json_body),
+    ctx: Context = Depends(get_ctx),
+) -> JSONResponse:
+    return _json(corrections.retract_report(ctx.store, report_id, data, actor=who.name))
+
+
+@router.get("/{report_id}/audit")
+def report_audit(
+    report_id: str, who: Principal = Depends(editors), ctx: Context = Depends(get_ctx)
+) -> JSONResponse:
+    return _json(corrections.audit_entries(ctx.store, report_id))
+
+
+def setup(app: FastAPI, ctx: Context) -> None:
+    # Every route, not just reports: no endpoint should buffer an unbounded body.
+    app.add_middleware(BodySizeLimit, max_bytes=ctx.settings.max_body_bytes)

@@ -1,0 +1,76 @@
+"""Signed, stateless tokens: bearer tokens, session cookies and CSRF cookies.
+
+A token is ``base64url(payload) "." base64url(HMAC-SHA256(key, purpose "." payload))`` where the
+payload is compact JSON ``[name, role, expiry_s, nonce]``. Verifying one is a single HMAC, so the
+ingest path never runs argon2 per request. Each purpose ("token", "csrf") signs with its own
+derived key, so a CSRF value can never be replayed as a session.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import hashlib
+import hmac
+import json
+import secrets
+from dataclasses import dataclass
+
+MAX_TOKEN_CHARS = 2048
+
+
+@dataclass(frozen=True)
+class Claims:
+    name: str
+    role: str
+    expires_ts: float
+    nonce: str
+
+
+def _b64(data: bytes) -> str:
+    return base64.urlsafe_b64encode(data).rstrip(b"=").decode("ascii")
+
+
+def _unb64(text: str) -> bytes:
+    return base64.urlsafe_b64decode(text + "=" * (-len(text) % 4))
+
+
+def _sign(key: str, purpose: str, payload: str) -> str:
+    mac = hmac.new(key.encode(), f"{purpose}.{payload}".encode(), hashlib.sha256)
+    return _b64(mac.digest())
+
+
+def issue_token(key: str, name: str, role: str, *, ttl_s: float, now: float) -> str:
+    """A bearer/session token for `name` acting as `role`, valid for `ttl_s` seconds."""
+    claims = [name, role, int(now + ttl_s), secrets.token_urlsafe(12)]
+    payload = _b64(json.dumps(claims, ensure_ascii=False, separators=(",", ":")).encode())
+    return f"{payload}.{_sign(key, 'token', payload)}"
+
+
+def verify_token(key: str, token: str | None, *, now: float) -> Claims | None:
+    """The claims of a genuine, unexpired token; None for anything else (never raises)."""
+    if not token or len(token) > MAX_TOKEN_CHARS or token.count(".") != 1:
+        return None
+    payload, sig = token.split(".")
+    if not hmac.compare_digest(sig, _sign(key, "token", payload)):
+        return None
+    try:
+        name, role, expiry, nonce = json.loads(_unb64(payload))
+    except (ValueError, TypeError, binascii.Error):
+        return None
+    if not isinstance(expiry, int) or expiry <= now:
+        return None
+    return Claims(str(name), str(role), float(expiry), str(nonce))
+
+
+def issue_csrf(key: str) -> str:
+    """A random CSRF value signed by the server (a cookie planted by a sibling site fails)."""
+    nonce = secrets.token_urlsafe(18)
+    return f"{nonce}.{_sign(key, 'csrf', nonce)}"
+
+
+def csrf_is_genuine(key: str, value: str | None) -> bool:
+    if not value or len(value) > 200 or value.count(".") != 1:
+        return False
+    nonce, sig = value.split(".")
+    return hmac.compare_digest(sig, _sign(key, "csrf", nonce))

@@ -1,0 +1,134 @@
+"""Report intake: a request body in, a durable routed report out (no web code here).
+
+    stored, created = submit_report(store, router, decode_json(raw), reporter="li.ming")
+
+`created` is False for an identical resend (ODK Central's semantics: the client learns the report
+arrived, the store is unchanged); a different report under the same id raises Conflict
+(`code="id_conflict"`). Everything a client can send is turned into InvalidReport naming the field,
+never into an unexpected exception.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import uuid
+from datetime import datetime
+from typing import Any, Protocol
+
+from floodpost.errors import InvalidReport, NotFound
+from floodpost.reports.model import KINDS, parse_report
+from floodpost.reports.stored import RoutingLike, build_stored
+from floodpost.storage.base import Store
+
+DEFAULT_LIST_LIMIT = 10_000
+MAX_LIST_LIMIT = 100_000
+# Roles that see every report; field members see only their own.
+SEE_ALL_ROLES = frozenset({"commander", "staff", "viewer"})
+
+
+class Router(Protocol):
+    def route(
+        self, lon: float | None, lat: float | None, village_code: str | None
+    ) -> RoutingLike: ...
+
+
+def _refuse_constant(name: str) -> Any:
+    raise ValueError(f"{name} is not a number JSON allows")
+
+
+def decode_json(raw: bytes) -> Any:
+    """Parse a request body as strict JSON (no NaN/Infinity); InvalidReport(field="body") if not."""
+    if not raw.strip():
+        raise InvalidReport("the body is empty; send the report as a JSON object", field="body")
+    try:
+        return json.loads(raw, parse_constant=_refuse_constant)
+    except RecursionError:
+        raise InvalidReport("the JSON is nested too deeply", field="body") from None
+    except (ValueError, UnicodeDecodeError) as exc:
+        # ValueError covers JSONDecodeError, refused constants and integers too long to convert.
+        raise InvalidReport(f"the body is not valid JSON: {exc}", field="body") from None
+
+
+def submit_report(
+    store: Store,
+    router: Router,
+    data: Any,
+    *,
+    reporter: str,
+    received_ts: float | None = None,
+) -> tuple[dict[str, Any], bool]:
+    """Validate, route and durably store one report; returns (stored report, created)."""
+    report = parse_report(data)
+    routing = router.route(report.lon, report.lat, report.village_code)
+    stored = build_stored(report, routing, reporter=reporter, received_ts=received_ts)
+    return store.create_report(stored, report.content_hash(), actor=reporter)
+
+
+def parse_since(value: str | None) -> float | None:
+    """An ISO-8601 instant (with offset, or Z) as a UTC timestamp; InvalidInput names `since`."""
+    if value is None or value == "":
+        return None
+    try:
+        parsed = datetime.fromisoformat(value.replace("Z", "+00:00").replace(" ", "+"))
+    except ValueError:
+        raise InvalidReport("since must be an ISO-8601 date and time", field="since") from None
+    if parsed.tzinfo is None:
+        raise InvalidReport(
+            "since needs a UTC offset (e.g. 2017-07-01T00:00:00+08:00)", field="since"
+        )
+    ts = parsed.timestamp()
+    if not math.isfinite(ts):
+        raise InvalidReport("since is out of range", field="since")
+    return ts
+
+
+def list_visible(
+    store: Store,
+    *,
+    viewer: str,
+    role: str,
+    since: str | None = None,
+    kind: str | None = None,
+    township: str | None = None,
+    limit: int | None = None,
+    cursor: str | None = None,
+) -> dict[str, Any]:
+    """One page of reports this viewer may see, oldest first: {"reports", "next_cursor"}."""
+    if kind is not None and kind not in KINDS:
+        raise InvalidReport(f"kind must be one of {', '.join(KINDS)}", field="kind")
+    if limit is None:
+        limit = DEFAULT_LIST_LIMIT
+    if not 1 <= limit <= MAX_LIST_LIMIT:
+        raise InvalidReport(f"limit must be between 1 and {MAX_LIST_LIMIT}", field="limit")
+    after = 0
+    if cursor:
+        if not cursor.isdigit() or len(cursor) > 18:
+            raise InvalidReport("cursor is not one this server gave out", field="cursor")
+        after = int(cursor)
+    reports, next_seq = store.list_reports(
+        kind=kind,
+        township=township or None,
+        since_ts=parse_since(since),
+        reporter=None if role in SEE_ALL_ROLES else viewer,
+        after_seq=after,
+        limit=limit,
+    )
+    return {"reports": reports, "next_cursor": None if next_seq is None else str(next_seq)}
+
+
+def visible_report(store: Store, report_id: str, *, viewer: str, role: str) -> dict[str, Any]:
+    """One report if this viewer may see it; NotFound otherwise (a field member asking for
+    someone else's report learns nothing, not even that it exists)."""
+    report = store.get_report(canonical_id(report_id))
+    if report is None or (role not in SEE_ALL_ROLES and report.get("reporter") != viewer):
+        raise NotFound("no report with this id", field="id")
+    return report
+
+
+def canonical_id(report_id: str) -> str:
+    """The stored spelling of a report UUID (lower case, hyphenated); NotFound if not a UUID."""
+    try:
+        return str(uuid.UUID(report_id))
+    except (ValueError, AttributeError, TypeError):
+        raise NotFound("no report with this id", field="id") from None

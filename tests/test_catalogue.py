@@ -241,3 +241,14 @@ def test_gcj02_county_converted_at_load(tmp_path: Path):
     (tmp_path / "manifest.json").unlink()
     shifted = Catalogue.load(tmp_path).gdf("villages").geometry[0]
     assert shifted.hausdorff_distance(truth["v1"]) > 0.003
+
+
+def test_geodata_readme_documents_every_schema_field():
+    from floodpost.geo.schemas import SCHEMAS
+    from floodpost.paths import geodata_dir
+
+    readme = (geodata_dir() / "README.md").read_text(encoding="utf-8")
+    for lid, schema in SCHEMAS.items():
+        assert f"### {lid}" in readme
+        for field in schema.fields:
+            assert f"`{field.name}`" in readme, (lid, field.name)

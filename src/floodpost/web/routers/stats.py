@@ -1,5 +1,91 @@
-"""Placeholder until its feature lands (replaced by its owner)."""
+"""`/api/stats/*`: post-event statistics (issue 5). Sums of people, never counts of reports.
 
-from fastapi import APIRouter
+Who: staff, commander and viewer (leadership reading the review). Field members report; they do
+not get county-wide statistics, like they do not get the review page.
+"""
 
-router = APIRouter()
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import APIRouter, Depends, Query, Request
+
+from floodpost.stats.service import ReviewStats
+from floodpost.web.deps import Context, get_ctx
+from floodpost.web.security import require_role
+
+REVIEW_ROLES = ("staff", "commander", "viewer")
+
+router = APIRouter(prefix="/api/stats", tags=["stats"])
+_reader = require_role(*REVIEW_ROLES)
+
+
+def review_stats(ctx: Context) -> ReviewStats:
+    """The app's ReviewStats (made on first use, shared by the page and the export)."""
+    stats = ctx.services.get("stats")
+    if stats is None:
+        stats = ctx.services.setdefault(
+            "stats",
+            ReviewStats(
+                ctx.store,
+                ctx.catalogue,
+                escalate_after_s=ctx.settings.escalate_stale_min * 60.0,
+                clock=ctx.clock,
+            ),
+        )
+    return stats
+
+
+def _stats(request: Request) -> ReviewStats:
+    return review_stats(get_ctx(request))
+
+
+@router.get("/summary", dependencies=[Depends(_reader)])
+def stats_summary(stats: ReviewStats = Depends(_stats)) -> dict[str, Any]:
+    return stats.summary()
+
+
+@router.get("/by-township", dependencies=[Depends(_reader)])
+def stats_by_township(stats: ReviewStats = Depends(_stats)) -> dict[str, Any]:
+    return stats.by_area("township")
+
+
+@router.get("/by-zone", dependencies=[Depends(_reader)])
+def stats_by_zone(stats: ReviewStats = Depends(_stats)) -> dict[str, Any]:
+    return stats.by_area("zone")
+
+
+@router.get("/by-village", dependencies=[Depends(_reader)])
+def stats_by_village(stats: ReviewStats = Depends(_stats)) -> dict[str, Any]:
+    return stats.by_area("village")
+
+
+@router.get("/by-day", dependencies=[Depends(_reader)])
+def stats_by_day(
+    date: str | None = Query(None, description="YYYY-MM-DD: rows per hour of that local day"),
+    stats: ReviewStats = Depends(_stats),
+) -> dict[str, Any]:
+    return stats.by_day(date)
+
+
+@router.get("/at", dependencies=[Depends(_reader)])
+def stats_at(
+    t: str = Query(..., description="ISO-8601 moment (local Asia/Shanghai if no offset)"),
+    stats: ReviewStats = Depends(_stats),
+) -> dict[str, Any]:
+    return stats.at(t)
+
+
+@router.get("/flows", dependencies=[Depends(_reader)])
+def stats_flows(stats: ReviewStats = Depends(_stats)) -> dict[str, Any]:
+    return stats.flows()
+
+
+@router.get("/shelters", dependencies=[Depends(_reader)])
+def stats_shelters(stats: ReviewStats = Depends(_stats)) -> dict[str, Any]:
+    return stats.shelters()
+
+
+@router.get("/reservoirs", dependencies=[Depends(_reader)])
+def stats_reservoirs(stats: ReviewStats = Depends(_stats)) -> dict[str, Any]:
+    return stats.reservoirs()

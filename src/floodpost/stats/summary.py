@@ -1,0 +1,136 @@
+"""The summary, the situation at any moment, and the evacuation flows (village → shelter).
+
+These are the functions behind `/api/stats/*` and the `/review` page (its JSON twin).
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from floodpost.errors import InvalidInput
+from floodpost.reports.stored import LOCAL_TZ, local_hour
+from floodpost.stats.breakdowns import hour_range, shelter_occupancy, totals
+from floodpost.stats.reference import Reference
+from floodpost.stats.requests import help_request_stats, open_help_requests_at, reservoir_status
+from floodpost.storage.base import Store
+
+
+def summary(
+    store: Store, ref: Reference, *, escalate_after_s: float, now_ts: float
+) -> dict[str, Any]:
+    """County totals: people evacuated and rescued (sums of people), deaths, missing, reservoirs
+    failed, help requests, population at risk and shelter occupancy."""
+    m = totals(store)
+    help_stats = help_request_stats(store, escalate_after_s=escalate_after_s, now_ts=now_ts)
+    reservoirs = reservoir_status(store, ref)
+    shelters = shelter_occupancy(store, ref)
+    first, last = hour_range(store)
+    at_risk = ref.total_at_risk
+    in_shelters = sum(s["occupancy"] for s in shelters)
+    capacity = sum(s["capacity"] for s in shelters)
+    fullest = max(shelters, key=lambda s: s["occupancy_pct"] or 0, default=None)
+    return {
+        **m,
+        "reservoirs_failed": sum(1 for r in reservoirs if r["status"] == "failed"),
+        "reservoirs_in_danger": sum(1 for r in reservoirs if r["status"] == "danger"),
+        "reservoirs_with_incidents": sum(1 for r in reservoirs if r["reported"]),
+        "open_help_requests": help_stats["open"],
+        "help": help_stats,
+        "population_at_risk": at_risk,
+        "evacuated_pct_of_at_risk": round(100.0 * m["evacuated"] / at_risk, 1) if at_risk else None,
+        "shelters": {
+            "people": in_shelters,
+            "capacity": capacity,
+            "peak_occupancy_pct": round(100.0 * in_shelters / capacity, 1) if capacity else None,
+            "fullest": fullest,
+            "evacuated_elsewhere": m["evacuated"] - in_shelters,
+        },
+        "first_hour": first,
+        "last_hour": last,
+    }
+
+
+def parse_moment(text: str) -> float:
+    """An ISO-8601 moment; without an offset it is read as Asia/Shanghai local time."""
+    try:
+        moment = datetime.fromisoformat(text.replace("Z", "+00:00"))
+    except ValueError:
+        raise InvalidInput("t must be an ISO-8601 date and time", field="t") from None
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=LOCAL_TZ)
+    return moment.timestamp()
+
+
+def situation_at(store: Store, ref: Reference, t: float) -> dict[str, Any]:
+    """The situation at moment `t` (hour resolution for the sums): cumulative totals, people
+    evacuated per village, shelter occupancy, reservoir status and open help requests."""
+    hour = local_hour(t)
+    rows = store.read(
+        "SELECT village_code, SUM(people) AS p FROM agg WHERE kind = 'evacuation' AND hour <= ? "
+        "GROUP BY village_code",
+        (hour,),
+    )
+    villages = []
+    for r in rows:
+        code = r["village_code"]
+        n = int(r["p"] or 0)
+        if not n:
+            continue
+        lon, lat = ref.village_point.get(code, (None, None))
+        villages.append(
+            {
+                "village_code": code,
+                "name": ref.village_names.get(code, ""),
+                "evacuated": n,
+                "population_at_risk": ref.village_at_risk.get(code, 0),
+                "lon": lon,
+                "lat": lat,
+            }
+        )
+    reservoirs = reservoir_status(store, ref, until_ts=t)
+    for r in reservoirs:
+        r["lon"], r["lat"] = ref.reservoir_point.get(r["reservoir_id"], (None, None))
+    shelters = shelter_occupancy(store, ref, until_hour=hour)
+    for s in shelters:
+        s["lon"], s["lat"] = ref.shelter_point.get(s["shelter_id"], (None, None))
+    return {
+        "t": datetime.fromtimestamp(t, LOCAL_TZ).isoformat(timespec="seconds"),
+        "hour": hour,
+        "totals": totals(store, until_hour=hour),
+        "open_help_requests": open_help_requests_at(store, t),
+        "reservoirs_failed": sum(1 for r in reservoirs if r["status"] == "failed"),
+        "reservoirs_in_danger": sum(1 for r in reservoirs if r["status"] == "danger"),
+        "villages": villages,
+        "shelters": shelters,
+        "reservoirs": reservoirs,
+    }
+
+
+def evacuation_flows(store: Store, ref: Reference) -> dict[str, Any]:
+    """People moved from each village to each shelter (lines on the review map)."""
+    rows = store.read(
+        "SELECT village_code, shelter_id, SUM(people) AS p FROM agg "
+        "WHERE kind = 'evacuation' AND shelter_id <> '' AND village_code <> '' "
+        "GROUP BY village_code, shelter_id"
+    )
+    flows = []
+    for r in rows:
+        n = int(r["p"] or 0)
+        a = ref.village_point.get(r["village_code"])
+        b = ref.shelter_point.get(r["shelter_id"])
+        if not n or a is None or b is None:
+            continue
+        flows.append(
+            {
+                "village_code": r["village_code"],
+                "village": ref.village_names.get(r["village_code"], ""),
+                "shelter_id": r["shelter_id"],
+                "shelter": ref.shelter_names.get(r["shelter_id"], ""),
+                "people": n,
+                "from": list(a),
+                "to": list(b),
+            }
+        )
+    flows.sort(key=lambda f: -f["people"])
+    return {"flows": flows}

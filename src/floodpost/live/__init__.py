@@ -1,0 +1,1 @@
+"""The live command post: event stream, live map state, escalation and silent zones."""

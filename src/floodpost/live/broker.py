@@ -1,0 +1,180 @@
+"""The event stream: one poller per process reads the changes table and fans out to subscribers.
+
+Reading `store.changes_after(seq)` (not an in-process hook) means a report written by any worker
+process, or by another program on the same store (the demo replay, an import), reaches every open
+screen — on SQLite and PostgreSQL alike. Each subscriber gets batches in an asyncio queue; a
+subscriber that falls too far behind is dropped and its browser reconnects with Last-Event-ID,
+catching up from the store, so a slow screen never holds memory for everyone.
+
+The SSE text (ids = changes.seq) is produced by `sse_events`, which first replays what the client
+missed (from the store, in pages) and then follows the live batches, skipping anything it already
+sent — there is no gap between the catch-up and the live part.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import threading
+from collections.abc import AsyncIterator, Callable
+from typing import Any
+
+from floodpost.storage.base import Change, Store
+
+_CLOSED = object()
+CATCH_UP_PAGE = 1000
+# Further behind than this, a client is told to reload its snapshot instead of replaying.
+CATCH_UP_MAX = 50_000
+
+
+class Subscriber:
+    def __init__(self, loop: asyncio.AbstractEventLoop, start_seq: int, max_batches: int) -> None:
+        self.loop = loop
+        self.start_seq = start_seq
+        self.queue: asyncio.Queue[Any] = asyncio.Queue()
+        self.max_batches = max_batches
+        self.dropped = False
+
+    def _put(self, item: Any) -> None:
+        if item is not _CLOSED and self.queue.qsize() >= self.max_batches:
+            self.dropped = True
+            item = _CLOSED
+        self.queue.put_nowait(item)
+
+    def push(self, item: Any) -> None:
+        try:
+            self.loop.call_soon_threadsafe(self._put, item)
+        except RuntimeError:  # its event loop is gone
+            self.dropped = True
+
+
+class Broker:
+    def __init__(
+        self,
+        store: Store,
+        *,
+        poll_interval_s: float = 0.2,
+        batch: int = 1000,
+        max_batches: int = 500,
+    ) -> None:
+        self.store = store
+        self.poll_interval_s = poll_interval_s
+        self.batch = batch
+        self.max_batches = max_batches
+        self.seq = 0
+        self._subs: set[Subscriber] = set()
+        self._lock = threading.Lock()
+        self._stop = threading.Event()
+        self._thread: threading.Thread | None = None
+        self.errors = 0
+
+    # -- the poller -------------------------------------------------------------------------
+    def start(self) -> None:
+        if self._thread is None:
+            self._thread = threading.Thread(target=self._run, name="floodpost-events", daemon=True)
+            self._thread.start()
+
+    def _run(self) -> None:
+        while not self._stop.is_set():
+            try:
+                changes = self.store.changes_after(self.seq, self.batch)
+            except Exception:  # noqa: BLE001 - a store hiccup must not kill the stream for good
+                self.errors += 1
+                self._stop.wait(1.0)
+                continue
+            if changes:
+                with self._lock:
+                    self.seq = changes[-1].seq
+                    subs = list(self._subs)
+                for sub in subs:
+                    sub.push(changes)
+            if len(changes) < self.batch:
+                self._stop.wait(self.poll_interval_s)
+
+    async def stop(self) -> None:
+        self._stop.set()
+        with self._lock:
+            subs = list(self._subs)
+            self._subs.clear()
+        for sub in subs:
+            sub.push(_CLOSED)
+        if self._thread is not None:
+            await asyncio.to_thread(self._thread.join, 5)
+
+    # -- subscribers ------------------------------------------------------------------------
+    def subscribe(self) -> Subscriber:
+        """A new subscriber (starts the poller on first use, so an app that never streams
+        never polls)."""
+        with self._lock:
+            if self._thread is None and not self._stop.is_set():
+                self.seq = self.store.last_change_seq()
+                self.start()
+            sub = Subscriber(asyncio.get_running_loop(), self.seq, self.max_batches)
+            self._subs.add(sub)
+        return sub
+
+    def unsubscribe(self, sub: Subscriber) -> None:
+        with self._lock:
+            self._subs.discard(sub)
+
+    @property
+    def subscriber_count(self) -> int:
+        return len(self._subs)
+
+
+def format_event(change: Change) -> str:
+    data = json.dumps(change.report, ensure_ascii=False, separators=(",", ":"))
+    return f"id: {change.seq}\nevent: report\ndata: {data}\n\n"
+
+
+def _reset(seq: int) -> str:
+    return f'id: {seq}\nevent: reset\ndata: {{"seq":{seq}}}\n\n'
+
+
+async def sse_events(
+    broker: Broker,
+    *,
+    after: int | None,
+    allow: Callable[[dict[str, Any]], bool] = lambda report: True,
+    keepalive_s: float = 15.0,
+    retry_ms: int = 3000,
+) -> AsyncIterator[str]:
+    """SSE text for one client. `after` = the last event id it saw (None: only new events)."""
+    sub = broker.subscribe()
+    store = broker.store
+    try:
+        yield f"retry: {retry_ms}\n: floodpost events\n\n"
+        last = sub.start_seq if after is None else after
+        if after is not None and sub.start_seq - after > CATCH_UP_MAX:
+            # Replaying hundreds of thousands of events would be slower than a fresh snapshot.
+            last = sub.start_seq
+            yield _reset(last)
+        elif after is not None:
+            while True:
+                page = await asyncio.to_thread(store.changes_after, last, CATCH_UP_PAGE)
+                chunk = [format_event(c) for c in page if allow(c.report)]
+                if page:
+                    last = page[-1].seq
+                if chunk:
+                    yield "".join(chunk)
+                if len(page) < CATCH_UP_PAGE:
+                    break
+        while True:
+            try:
+                batch = await asyncio.wait_for(sub.queue.get(), keepalive_s)
+            except TimeoutError:
+                yield ": keep-alive\n\n"
+                continue
+            if batch is _CLOSED:
+                return
+            chunk = []
+            for change in batch:
+                if change.seq <= last:
+                    continue
+                last = change.seq
+                if allow(change.report):
+                    chunk.append(format_event(change))
+            if chunk:
+                yield "".join(chunk)
+    finally:
+        broker.unsubscribe(sub)

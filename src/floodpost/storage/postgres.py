@@ -120,7 +120,12 @@ class _ReaderPool:
             try:
                 yield conn
             except psycopg.OperationalError:
-                conn.close()  # the server went away or restarted: never reuse this one
+                # The server went away or restarted: the idle ones are as dead as this one.
+                conn.close()
+                with self._lock:
+                    stale, self._idle = self._idle, []
+                for other in stale:
+                    other.close()
                 raise
             finally:
                 if not conn.closed and not conn.broken:
@@ -129,6 +134,16 @@ class _ReaderPool:
                             conn.close()
                         else:
                             self._idle.append(conn)
+
+    def run(self, fn: Callable[[psycopg.Connection], Any]) -> Any:
+        """fn(conn), retried once on a fresh connection if the pooled one had died while idle
+        (reads only, so a retry is harmless)."""
+        try:
+            with self.connection() as conn:
+                return fn(conn)
+        except psycopg.OperationalError:
+            with self.connection() as conn:
+                return fn(conn)
 
     def close(self) -> None:
         with self._lock:
@@ -173,29 +188,47 @@ class _Writer(threading.Thread):
         if self.conn is not None:
             self.conn.close()
 
-    def _connection(self) -> psycopg.Connection:
-        if self.conn is None or self.conn.closed or self.conn.broken:
-            if self.conn is not None:
+    def _begin(self) -> psycopg.Connection:
+        """Open the batch transaction. A connection that died while idle (server restart,
+        failover) is replaced once: nothing of the batch was sent yet, so retrying is safe."""
+        for attempt in range(2):
+            if self.conn is None or self.conn.closed or self.conn.broken:
+                if self.conn is not None:
+                    self.conn.close()
+                self.conn = _connect(self.url, readonly=False)
+            try:
+                self.conn.execute("BEGIN")
+                self.conn.execute("SELECT pg_advisory_xact_lock(%s)", (_WRITE_LOCK,))
+                return self.conn
+            except psycopg.OperationalError:
                 self.conn.close()
-            self.conn = _connect(self.url, readonly=False)
-        return self.conn
+                if attempt:
+                    raise
+        raise AssertionError("unreachable")
 
     def _run_batch(self, batch: list[tuple[_Op, Future[Any]]]) -> None:
         results: list[tuple[Future[Any], Any, BaseException | None]] = []
         try:
-            conn = self._connection()
-            with conn.transaction():
-                conn.execute("SELECT pg_advisory_xact_lock(%s)", (_WRITE_LOCK,))
+            conn = self._begin()
+            try:
                 for op, fut in batch:
+                    conn.execute("SAVEPOINT op")  # a failing op rolls back alone
                     try:
-                        with conn.transaction():  # a savepoint: a failing op rolls back alone
-                            value = op(conn)
+                        value = op(conn)
                     except psycopg.OperationalError:
                         raise  # the connection is gone: the whole batch failed
                     except Exception as exc:  # noqa: BLE001 - handed back to the caller
+                        conn.execute("ROLLBACK TO SAVEPOINT op")
+                        conn.execute("RELEASE SAVEPOINT op")
                         results.append((fut, None, exc))
                     else:
+                        conn.execute("RELEASE SAVEPOINT op")
                         results.append((fut, value, None))
+                conn.execute("COMMIT")
+            except BaseException:
+                if not conn.closed and not conn.broken:
+                    conn.execute("ROLLBACK")
+                raise
             self.commits += 1
         except BaseException as exc:  # the commit failed: nothing in this batch is durable
             if self.conn is not None and self.conn.broken:
@@ -227,8 +260,7 @@ class PostgresStore:
         return self._writer.submit(op)
 
     def _rows(self, sql: str, params: Sequence[Any] = ()) -> list[tuple[Any, ...]]:
-        with self._pool.connection() as conn:
-            return conn.execute(sql, tuple(params)).fetchall()
+        return self._pool.run(lambda conn: conn.execute(sql, tuple(params)).fetchall())
 
     @property
     def commit_count(self) -> int:
@@ -361,9 +393,10 @@ class PostgresStore:
         return [_change(r) for r in rows]
 
     def read(self, sql: str, params: Sequence[Any] = ()) -> list[dict[str, Any]]:
-        with self._pool.connection() as conn:
-            cur = conn.cursor(row_factory=dict_row)
-            rows = cur.execute(to_psycopg_sql(sql), tuple(params)).fetchall()
+        query = to_psycopg_sql(sql)
+        rows = self._pool.run(
+            lambda conn: conn.cursor(row_factory=dict_row).execute(query, tuple(params)).fetchall()
+        )
         return [{k: _plain(v) for k, v in row.items()} for row in rows]
 
     # -- accounts and meta ------------------------------------------------------------------

@@ -1,5 +1,40 @@
-"""Placeholder until its feature lands (replaced by its owner)."""
+"""The command-post page `/`: the county map (folium, rendered once per language) and panels."""
 
-from fastapi import APIRouter
+from __future__ import annotations
 
-router = APIRouter()
+import threading
+
+from fastapi import APIRouter, Depends, Request
+from fastapi.responses import HTMLResponse
+
+from floodpost.i18n import Translator
+from floodpost.mapview.command_post import MapPage, render_command_post
+from floodpost.web.deps import Context, get_ctx
+from floodpost.web.templating import language_for, render
+
+router = APIRouter(tags=["pages"])
+
+_CACHE_KEY = "command_post_pages"
+_lock = threading.Lock()
+
+
+def command_post_page(ctx: Context, lang: str) -> MapPage:
+    """The rendered map for one language; geodata is static, so it is built once and kept."""
+    pages: dict[str, MapPage] = ctx.services.setdefault(_CACHE_KEY, {})
+    page = pages.get(lang)
+    if page is None:
+        with _lock:
+            page = pages.get(lang)
+            if page is None:
+                page = render_command_post(ctx.catalogue, ctx.settings, Translator(lang))
+                pages[lang] = page
+    return page
+
+
+# A plain `def`: the first build per language is blocking folium/shapely work, which Starlette
+# runs in its thread pool instead of on the event loop. Sign-in will be added as a dependency.
+@router.get("/", response_class=HTMLResponse)
+def command_post(request: Request, ctx: Context = Depends(get_ctx)) -> HTMLResponse:
+    page = command_post_page(ctx, language_for(request))
+    counts = [(lid, ctx.catalogue.count(lid)) for lid in ctx.catalogue.layer_ids]
+    return render(request, "index.html", map_page=page, layer_counts=counts)

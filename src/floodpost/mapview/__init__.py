@@ -1,0 +1,1 @@
+"""Map building for the pages (folium), with every asset served by floodpost itself."""

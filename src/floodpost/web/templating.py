@@ -88,7 +88,11 @@ def render(request: Request, name: str, *, status_code: int = 200, **context: An
     next page.
     """
     translator = translator_for(request)
-    lang_urls = {code: str(request.url.include_query_params(lang=code)) for code in LANGUAGES}
+    # Relative links (path and query only): right behind any proxy or host name.
+    lang_urls = {}
+    for code in LANGUAGES:
+        url = request.url.include_query_params(lang=code)
+        lang_urls[code] = f"{url.path}?{url.query}"
     values: dict[str, Any] = {
         "_": translator.gettext,
         "lang": translator.lang,

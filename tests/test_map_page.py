@@ -1,0 +1,101 @@
+"""The command-post page `/` in process: language choice, badge, config, caching."""
+
+from __future__ import annotations
+
+import json
+import re
+
+from floodpost.web.routers.pages_map import command_post_page
+
+
+def _config(html: str) -> dict:
+    match = re.search(
+        r'<script type="application/json" id="floodpost-config">(.*?)</script>', html, re.S
+    )
+    assert match
+    return json.loads(match.group(1))
+
+
+def test_page_is_chinese_by_default_with_nav_and_badge(client):
+    r = client.get("/")
+    assert r.status_code == 200
+    assert r.headers["content-type"].startswith("text/html")
+    html = r.text
+    assert '<html lang="zh-CN">' in html
+    assert "绥宁县防汛指挥" in html
+    for href, text in (
+        ("/", "指挥图"),
+        ("/report", "上报"),
+        ("/review", "复盘"),
+        ("/login", "登录"),
+    ):
+        assert re.search(rf'<a href="{re.escape(href)}"[^>]*>{text}</a>', html), text
+    assert 'id="demo-badge"' in html and "示例数据" in html
+    assert "floodpost-config" in html and 'class="folium-map"' in html
+    assert "/static/js/map.js" in html
+
+
+def test_page_assets_are_all_local(client):
+    html = client.get("/").text
+    refs = re.findall(r"<(?:script|link)\b[^>]*\b(?:src|href)=[\"']([^\"']+)", html)
+    assert refs and all(ref.startswith("/static/") for ref in refs), refs
+    for ref in set(refs):
+        assert client.get(ref).status_code == 200, ref
+    assert not re.search(r"https?://", html)  # the test settings have no basemap
+
+
+def test_config_names_the_map_and_layers(client):
+    cfg = _config(client.get("/").text)
+    assert re.fullmatch(r"map_[0-9a-f]+", cfg["map"])
+    assert set(cfg["layers"]) == {
+        "county",
+        "townships",
+        "villages",
+        "reservoirs",
+        "shelters",
+        "zones",
+    }
+    assert cfg["datum"] == "wgs84" and cfg["basemap"] is False
+    assert "villages" in cfg["demo_layers"]
+
+
+def test_english_by_query_then_cookie_then_accept_language(client):
+    r = client.get("/?lang=en")
+    assert '<html lang="en">' in r.text and "Suining County flood command" in r.text
+    assert r.cookies.get("lang") == "en"
+    assert '<html lang="en">' in client.get("/").text  # the cookie remembers it
+    client.cookies.clear()
+    assert '<html lang="zh-CN">' in client.get("/").text
+    r = client.get("/", headers={"Accept-Language": "en-US,en;q=0.9"})
+    assert '<html lang="en">' in r.text
+    assert "lang" not in r.cookies  # only an explicit choice is remembered
+
+
+def test_language_switch_links_keep_the_page(client):
+    html = client.get("/?lang=en").text
+    assert 'href="/?lang=zh_CN"' in html
+    assert 'href="/?lang=en"' in html
+
+
+def test_map_is_built_once_per_language(client, app):
+    first = _config(client.get("/").text)["map"]
+    again = _config(client.get("/").text)["map"]
+    assert first == again
+    ctx = app.state.ctx
+    assert command_post_page(ctx, "zh_CN") is command_post_page(ctx, "zh_CN")
+    assert command_post_page(ctx, "en") is not command_post_page(ctx, "zh_CN")
+
+
+def test_gcj02_basemap_reaches_the_page(settings, catalogue):
+    from fastapi.testclient import TestClient
+
+    from floodpost.web.app import create_app
+
+    settings = settings.model_copy(
+        update={"tile_url": "http://127.0.0.1:9/{z}/{x}/{y}.png", "tile_crs": "gcj02"}
+    )
+    with TestClient(create_app(settings, catalogue=catalogue)) as c:
+        html = c.get("/").text
+    cfg = _config(html)
+    assert cfg["datum"] == "gcj02" and cfg["basemap"] is True
+    assert "http://127.0.0.1:9/{z}/{x}/{y}.png" in html

@@ -24,6 +24,7 @@ class ReviewStats:
         clock: Callable[[], float],
     ) -> None:
         self.store = store
+        self.catalogue = catalogue
         self.ref = reference_for(catalogue)
         self.escalate_after_s = escalate_after_s
         self.clock = clock

@@ -120,8 +120,13 @@ def test_places_lists_townships_with_villages_shelters_and_reservoirs(client, ca
             assert 109 < v["lon"] < 111.5 and 25.5 < v["lat"] < 27.5
         for s in t["shelters"]:
             assert s["id"] and s["name"]
-    # Small enough to fetch on a poor link and keep offline.
+    # Small enough to fetch on a poor link and keep offline; gzipped when the client accepts it.
     assert len(r.content) < 60_000, len(r.content)
+    assert r.headers["content-encoding"] == "gzip"
+    assert r.headers["vary"] == "Accept-Encoding"
+    plain = client.get("/api/places", headers={"accept-encoding": "identity"})
+    assert "content-encoding" not in plain.headers and plain.json() == data
+    assert int(r.headers["content-length"]) < len(plain.content) / 3
 
 
 def test_places_village_codes_route_as_reports(client):

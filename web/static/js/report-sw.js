@@ -27,7 +27,10 @@ self.addEventListener("install", function (event) {
     var page = fetch(PAGE, { credentials: "same-origin" }).then(function (res) {
       if (isPage(res)) return cache.put(PAGE, res);
     }).catch(function () {});
-    return Promise.all([cache.addAll(ASSETS.concat(DATA)), page]);
+    // Assets carry their version in the URL, so whatever copy the browser already holds from
+    // loading the page is the right one: no second download over a poor link.
+    var assets = ASSETS.map(function (url) { return new Request(url, { cache: "force-cache" }); });
+    return Promise.all([cache.addAll(assets.concat(DATA)), page]);
   }).then(function () { return self.skipWaiting(); }));
 });
 

@@ -200,7 +200,8 @@
     badge.textContent = t("report.state." + rec.state);
     var what = document.createElement("strong");
     var meta = rec.meta || {};
-    what.textContent = (meta.kind_label || rec.payload.kind) + " · " + rec.payload.people;
+    what.textContent = (meta.kind_label || rec.payload.kind) + " · " +
+      t("report.people.count", { n: rec.payload.people });
     var when = document.createElement("time");
     when.textContent = fmtTime(rec.payload.occurred_at);
     head.appendChild(badge);

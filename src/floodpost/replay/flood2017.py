@@ -297,6 +297,7 @@ def _help_and_rescues(plan: _Plan, active: list[str]) -> None:
                 contact="示例电话 000-0000",
             )
             requests.append(step)
+    requests.sort(key=lambda s: s.ts)  # "duplicate of" points at an earlier request
     outcomes = rng.choices(("rescued", "not_needed", "duplicate"), (86, 9, 5), k=len(requests))
     rescued_req = [s for s, o in zip(requests, outcomes, strict=True) if o == "rescued"]
     counts = [max(1, s.stored["people"]) for s in rescued_req]

@@ -63,9 +63,9 @@ def test_situation_at_a_moment(demo_client):
     early = demo_client.get("/api/stats/at", params={"t": "2017-06-26T12:00:00+08:00"}, headers=h)
     late = demo_client.get("/api/stats/at", params={"t": "2017-07-01T23:59:59+08:00"}, headers=h)
     assert early.status_code == late.status_code == 200
-    e, l = early.json(), late.json()
-    assert e["totals"]["evacuated"] < l["totals"]["evacuated"] == 59_700
-    assert {"villages", "shelters", "reservoirs", "open_help_requests"} <= set(l)
+    e, last = early.json(), late.json()
+    assert e["totals"]["evacuated"] < last["totals"]["evacuated"] == 59_700
+    assert {"villages", "shelters", "reservoirs", "open_help_requests"} <= set(last)
     assert demo_client.get("/api/stats/at", params={"t": "noon"}, headers=h).status_code == 422
 
 

@@ -48,13 +48,32 @@ _READERS = 8
 _WRITE_LOCK = 0x666C6F6F64707374
 _MIGRATE_LOCK = 0x666C6F6F646D6967
 _Op = Callable[[psycopg.Connection], Any]
+_BEGIN = f"BEGIN; SELECT pg_advisory_xact_lock({_WRITE_LOCK}); SAVEPOINT op"
 
 _REPORT_FIELDS = f"{', '.join(REPORT_COLUMNS)}, content_hash, body"
 _INSERT_REPORT = (
     f"INSERT INTO reports ({_REPORT_FIELDS}) "
     f"VALUES ({', '.join(['%s'] * (len(REPORT_COLUMNS) + 2))}) "
-    "ON CONFLICT (id) DO NOTHING RETURNING seq"
+    "ON CONFLICT (id) DO NOTHING"
 )
+# Insert a report with its audit row and aggregate in one round trip. Data-modifying CTEs always
+# run to completion; the final SELECT sees the snapshot from before the statement, so it shows
+# the row that was already there (an identical resend or a conflict) and nothing for a new one.
+_CREATE_REPORT = f"""
+WITH new AS ({_INSERT_REPORT} RETURNING id, body),
+change AS (
+    INSERT INTO changes (report_id, at_ts, actor, action, reason, body)
+    SELECT id, %s, %s, %s, NULL, body FROM new
+),
+counted AS (
+    INSERT INTO agg ({", ".join(AGG_KEYS)}, reports, people)
+    SELECT {", ".join(["%s"] * 9)} FROM new WHERE %s
+    ON CONFLICT ({", ".join(AGG_KEYS)}) DO UPDATE SET
+        reports = agg.reports + EXCLUDED.reports, people = agg.people + EXCLUDED.people
+)
+SELECT (SELECT COUNT(*) FROM new) AS created, old.content_hash, old.body
+FROM (SELECT 1) AS one LEFT JOIN reports AS old ON old.id = %s
+"""
 _UPDATE_REPORT = (
     f"UPDATE reports SET {', '.join(f'{c} = %s' for c in REPORT_COLUMNS)}, content_hash = %s, "
     "body = %s WHERE id = %s"
@@ -197,8 +216,7 @@ class _Writer(threading.Thread):
                     self.conn.close()
                 self.conn = _connect(self.url, readonly=False)
             try:
-                self.conn.execute("BEGIN")
-                self.conn.execute("SELECT pg_advisory_xact_lock(%s)", (_WRITE_LOCK,))
+                self.conn.execute(_BEGIN)
                 return self.conn
             except psycopg.OperationalError:
                 self.conn.close()
@@ -207,22 +225,25 @@ class _Writer(threading.Thread):
         raise AssertionError("unreachable")
 
     def _run_batch(self, batch: list[tuple[_Op, Future[Any]]]) -> None:
+        # Every op runs under savepoint "op" (a failing op rolls back alone). Statements without
+        # parameters are sent together: round trips, not fsyncs, dominate a batch of small ops.
         results: list[tuple[Future[Any], Any, BaseException | None]] = []
         try:
             conn = self._begin()
             try:
-                for op, fut in batch:
-                    conn.execute("SAVEPOINT op")  # a failing op rolls back alone
+                for i, (op, fut) in enumerate(batch):
+                    last = i == len(batch) - 1
                     try:
                         value = op(conn)
                     except psycopg.OperationalError:
                         raise  # the connection is gone: the whole batch failed
                     except Exception as exc:  # noqa: BLE001 - handed back to the caller
+                        # The savepoint survives ROLLBACK TO, ready for the next op.
                         conn.execute("ROLLBACK TO SAVEPOINT op")
-                        conn.execute("RELEASE SAVEPOINT op")
                         results.append((fut, None, exc))
                     else:
-                        conn.execute("RELEASE SAVEPOINT op")
+                        if not last:
+                            conn.execute("RELEASE SAVEPOINT op; SAVEPOINT op")
                         results.append((fut, value, None))
                 conn.execute("COMMIT")
             except BaseException:
@@ -290,13 +311,11 @@ class PostgresStore:
         self, report: dict[str, Any], content_hash: str, *, actor: str | None
     ) -> tuple[dict[str, Any], bool]:
         def op(conn: psycopg.Connection) -> tuple[dict[str, Any], bool]:
-            if _insert(conn, report, content_hash, actor, "create"):
+            existing = _insert(conn, report, content_hash, actor, "create")
+            if existing is None:
                 return report, True
-            row = conn.execute(
-                "SELECT content_hash, body FROM reports WHERE id = %s", (report["id"],)
-            ).fetchone()
-            if row is not None and row[0] == content_hash:
-                return json.loads(row[1]), False
+            if existing[0] == content_hash:
+                return json.loads(existing[1]), False
             raise Conflict(
                 "a different report with this id already exists", field="id", code="id_conflict"
             )
@@ -327,10 +346,11 @@ class PostgresStore:
             from floodpost.reports.model import iso_utc
 
             new["updated_at"] = iso_utc(now)
-            _apply_agg(conn, old, -1)
-            _apply_agg(conn, new, +1)
-            conn.execute(_UPDATE_REPORT, (*report_row(new, row[0]), report_id))
-            conn.execute(_INSERT_CHANGE, (report_id, now, actor, action, reason, dumps(new)))
+            with conn.pipeline():  # four statements, one round trip
+                _apply_agg(conn, old, -1)
+                _apply_agg(conn, new, +1)
+                conn.execute(_UPDATE_REPORT, (*report_row(new, row[0]), report_id))
+                conn.execute(_INSERT_CHANGE, (report_id, now, actor, action, reason, dumps(new)))
             for created, chash in extra:
                 _insert(conn, created, chash, actor, "create")  # already there: left as it is
             return new
@@ -442,20 +462,30 @@ def _insert(
     content_hash: str,
     actor: str | None,
     action: str,
-) -> bool:
-    """Insert a new report with its audit row and aggregates; False if the id already exists."""
+) -> tuple[str, str] | None:
+    """Insert a new report with its audit row and aggregates. None if it was new, else the
+    (content_hash, body) of the report already stored under this id, which is left as it is."""
     body = dumps(report)
+    delta = agg_delta(report, +1)
+    key, n, people = delta if delta is not None else (("",) * len(AGG_KEYS), 0, 0)
     row = conn.execute(
-        _INSERT_REPORT, (*[report.get(c) for c in REPORT_COLUMNS], content_hash, body)
+        _CREATE_REPORT,
+        (
+            *[report.get(c) for c in REPORT_COLUMNS],
+            content_hash,
+            body,
+            report.get("received_ts") or time.time(),
+            actor,
+            action,
+            *key,
+            n,
+            people,
+            delta is not None,
+            report["id"],
+        ),
     ).fetchone()
-    if row is None:
-        return False
-    conn.execute(
-        _INSERT_CHANGE,
-        (report["id"], report.get("received_ts") or time.time(), actor, action, None, body),
-    )
-    _apply_agg(conn, report, +1)
-    return True
+    assert row is not None  # noqa: S101 - the outer join always yields one row
+    return None if row[0] else (row[1], row[2])
 
 
 def _apply_agg(conn: psycopg.Connection, report: dict[str, Any], sign: int) -> None:

@@ -15,7 +15,8 @@ Use from a test module::
   (e.g. ``server_factory(FLOODPOST_TILE_URL="")``). Every server it started is stopped at teardown.
 * ``live_server``: one such server with no basemap (``FLOODPOST_TILE_URL=""``), so a page makes
   no request outside 127.0.0.1 at all.
-* ``browser``: Chromium from /usr/bin/chromium (never a downloaded build), once per session.
+* ``browser``: Chromium from /usr/bin/chromium (never a downloaded build), one per test process
+  however many modules import the fixture (``shared_browser()`` outside pytest fixtures).
 * ``offline_page``: a fresh 1920×1080 context whose every request to a host other than
   127.0.0.1/localhost is aborted and recorded in ``.blocked``; page errors and console errors are
   collected in ``.page_errors`` / ``.console_errors``; ``.requests`` lists every request made.
@@ -23,6 +24,7 @@ Use from a test module::
 
 from __future__ import annotations
 
+import atexit
 import os
 import secrets
 import socket
@@ -142,18 +144,45 @@ def live_server(server_factory: Callable[..., LiveServer]) -> LiveServer:
     return server_factory(FLOODPOST_TILE_URL="")
 
 
-@pytest.fixture(scope="session")
-def browser() -> Iterator[Any]:
-    if not Path(CHROMIUM).exists():
-        pytest.fail(f"Chromium not found at {CHROMIUM} (apt-get install chromium)")
-    from playwright.sync_api import sync_playwright
+_SHARED: dict[str, Any] = {}
 
-    with sync_playwright() as p:
-        b = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-        try:
-            yield b
-        finally:
-            b.close()
+
+def _stop_shared() -> None:
+    browser = _SHARED.pop("browser", None)
+    playwright = _SHARED.pop("playwright", None)
+    try:
+        if browser is not None:
+            browser.close()
+        if playwright is not None:
+            playwright.stop()
+    except Exception:  # noqa: BLE001, S110 - interpreter exit: Chromium dies with its pipe anyway
+        pass
+
+
+def shared_browser() -> Any:
+    """One Chromium for the whole test process.
+
+    Playwright's sync API allows only one running instance per thread, and test modules may
+    each import the ``browser`` fixture (each import is its own session fixture), so they all
+    share this one, stopped when the interpreter exits.
+    """
+    if "browser" not in _SHARED:
+        if not Path(CHROMIUM).exists():
+            pytest.fail(f"Chromium not found at {CHROMIUM} (apt-get install chromium)")
+        from playwright.sync_api import sync_playwright
+
+        playwright = sync_playwright().start()
+        _SHARED["playwright"] = playwright
+        _SHARED["browser"] = playwright.chromium.launch(
+            executable_path=CHROMIUM, args=CHROMIUM_ARGS
+        )
+        atexit.register(_stop_shared)
+    return _SHARED["browser"]
+
+
+@pytest.fixture(scope="session")
+def browser() -> Any:
+    return shared_browser()
 
 
 @dataclass

@@ -497,30 +497,24 @@ def _apply_agg(conn: psycopg.Connection, report: dict[str, Any], sign: int) -> N
 
 def _bulk_op(chunk: list[tuple[dict[str, Any], str]], actor: str | None) -> _Op:
     def op(conn: psycopg.Connection) -> int:
+        bodies = [dumps(report) for report, _chash in chunk]
         sums: dict[tuple[str, ...], list[int]] = {}
+        for report, _chash in chunk:
+            delta = agg_delta(report, +1)
+            if delta is not None:
+                acc = sums.setdefault(delta[0], [0, 0])
+                acc[0] += delta[1]
+                acc[1] += delta[2]
         with conn.cursor() as cur:
             # COPY is several times faster than INSERT for replay and simulate loads.
             with cur.copy(f"COPY reports ({_REPORT_FIELDS}) FROM STDIN") as copy:
-                for report, chash in chunk:
-                    copy.write_row(report_row(report, chash))
+                for (report, chash), body in zip(chunk, bodies, strict=True):
+                    copy.write_row((*[report.get(c) for c in REPORT_COLUMNS], chash, body))
             with cur.copy(f"COPY changes ({_CHANGE_FIELDS}) FROM STDIN") as copy:
-                for report, _chash in chunk:
+                for (report, _chash), body in zip(chunk, bodies, strict=True):
                     copy.write_row(
-                        (
-                            report["id"],
-                            report.get("received_ts"),
-                            actor,
-                            "create",
-                            None,
-                            dumps(report),
-                        )
+                        (report["id"], report.get("received_ts"), actor, "create", None, body)
                     )
-            for report, _chash in chunk:
-                delta = agg_delta(report, +1)
-                if delta is not None:
-                    acc = sums.setdefault(delta[0], [0, 0])
-                    acc[0] += delta[1]
-                    acc[1] += delta[2]
             cur.executemany(_UPSERT_AGG, [(*k, v[0], v[1]) for k, v in sums.items()])
         return len(chunk)
 

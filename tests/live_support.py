@@ -40,3 +40,64 @@ def add_report(store: Any, router: Any, *, received_ts: float, **fields: Any) ->
     stored, chash = make_report(router, received_ts=received_ts, **fields)
     created, _ = store.create_report(stored, chash, actor=stored["reporter"])
     return created
+
+
+class ThreadServer:
+    """The app under a real uvicorn in a thread: streaming responses need a real server
+    (TestClient buffers a response until it ends, and an event stream never does)."""
+
+    def __init__(self, app: Any) -> None:
+        import socket
+        import threading
+
+        import uvicorn
+
+        with socket.socket() as s:
+            s.bind(("127.0.0.1", 0))
+            self.port = s.getsockname()[1]
+        self.url = f"http://127.0.0.1:{self.port}"
+        config = uvicorn.Config(app, host="127.0.0.1", port=self.port, log_level="warning")
+        self.server = uvicorn.Server(config)
+        self.server.config.timeout_graceful_shutdown = 1
+        self.thread = threading.Thread(target=self.server.run, daemon=True)
+
+    def __enter__(self) -> ThreadServer:
+        import time
+
+        self.thread.start()
+        deadline = time.monotonic() + 20
+        while not self.server.started:
+            if time.monotonic() > deadline:
+                raise RuntimeError("uvicorn did not start")
+            time.sleep(0.02)
+        return self
+
+    def __exit__(self, *exc: Any) -> None:
+        self.server.should_exit = True
+        self.thread.join(10)
+
+
+def read_events(response: Any, count: int, timeout_s: float = 10.0) -> list[dict[str, Any]]:
+    """Parse `count` SSE events (comments skipped) from a streaming httpx response."""
+    import json
+    import time
+
+    events: list[dict[str, Any]] = []
+    current: dict[str, Any] = {}
+    deadline = time.monotonic() + timeout_s
+    for line in response.iter_lines():
+        if time.monotonic() > deadline:
+            break
+        if line == "":
+            if "data" in current:
+                current["data"] = json.loads(current["data"])
+                events.append(current)
+                if len(events) >= count:
+                    break
+            current = {}
+        elif line.startswith(":"):
+            continue
+        else:
+            key, _, value = line.partition(":")
+            current[key] = value.removeprefix(" ")
+    return events

@@ -111,7 +111,11 @@ def test_only_help_requests_have_a_lifecycle(store, router, catalogue):
 
 @pytest.mark.parametrize(
     "resolution",
-    [Resolution("rescued", rescued=0), Resolution("bogus"), Resolution("duplicate", duplicate_of="x")],
+    [
+        Resolution("rescued", rescued=0),
+        Resolution("bogus"),
+        Resolution("duplicate", duplicate_of="x"),
+    ],
 )
 def test_invalid_resolutions(store, help_request, resolution):
     with pytest.raises(InvalidInput):

@@ -1,5 +1,102 @@
-"""Placeholder until its feature lands (replaced by its owner)."""
+"""The live stream and the live picture: GET /api/events (SSE), /api/live/state, /api/live/feed.
 
-from fastapi import APIRouter
+Who sees what: staff, commanders and viewers get every report; a field member gets only their
+own reports on the stream, in the feed and among the help requests (aggregates — totals, village
+progress, shelters, reservoirs, silent zones — are county-wide for everyone signed in).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import APIRouter, Depends, FastAPI, Query, Request
+from fastapi.responses import StreamingResponse
+
+from floodpost.errors import InvalidInput
+from floodpost.live.broker import Broker, sse_events
+from floodpost.live.escalation import Rules
+from floodpost.live.places import places_from_catalogue
+from floodpost.live.state import LiveState, feed
+from floodpost.web.deps import Context, get_ctx
+from floodpost.web.security import Principal, require_user
 
 router = APIRouter()
+KEEPALIVE_S = 15.0
+
+
+def setup(app: FastAPI, ctx: Context) -> None:
+    broker = Broker(ctx.store)
+    ctx.services["live.broker"] = broker
+    ctx.services.setdefault("on_shutdown", []).append(broker.stop)
+
+
+def live_state(ctx: Context) -> LiveState:
+    state = ctx.services.get("live.state")
+    if state is None:
+        state = ctx.services.setdefault(
+            "live.state",
+            LiveState(
+                ctx.store,
+                places_from_catalogue(ctx.catalogue),
+                Rules.from_settings(ctx.settings),
+                ctx.settings.silent_zone_hours,
+            ),
+        )
+    return state
+
+
+def own_only(principal: Principal) -> str | None:
+    """The reporter filter for this user: field members see their own reports only."""
+    return principal.name if principal.role == "field" else None
+
+
+def _after(request: Request, after: str | None) -> int | None:
+    raw = request.headers.get("last-event-id") or after
+    if raw is None or raw == "":
+        return None
+    try:
+        value = int(raw)
+    except ValueError:
+        raise InvalidInput("Last-Event-ID: an event id (integer)", field="after") from None
+    if value < 0:
+        raise InvalidInput("Last-Event-ID: must not be negative", field="after")
+    return value
+
+
+@router.get("/api/events")
+async def events(
+    request: Request,
+    after: str | None = Query(None, description="last event id seen (for clients without headers)"),
+    principal: Principal = Depends(require_user),
+) -> StreamingResponse:
+    ctx = get_ctx(request)
+    mine = own_only(principal)
+
+    def allow(report: dict[str, Any]) -> bool:
+        return mine is None or report.get("reporter") == mine
+
+    stream = sse_events(
+        ctx.services["live.broker"], after=_after(request, after), allow=allow,
+        keepalive_s=KEEPALIVE_S,
+    )  # fmt: skip
+    headers = {"Cache-Control": "no-cache", "X-Accel-Buffering": "no"}
+    return StreamingResponse(stream, media_type="text/event-stream", headers=headers)
+
+
+@router.get("/api/live/state")
+def state(request: Request, principal: Principal = Depends(require_user)) -> dict[str, Any]:
+    ctx = get_ctx(request)
+    return live_state(ctx).snapshot(ctx.clock(), reporter=own_only(principal))
+
+
+@router.get("/api/live/feed")
+def live_feed(
+    request: Request,
+    kind: str | None = Query(None, max_length=20),
+    township: str | None = Query(None, max_length=12),
+    limit: int = Query(100, ge=1, le=500),
+    principal: Principal = Depends(require_user),
+) -> dict[str, Any]:
+    ctx = get_ctx(request)
+    rows = feed(ctx.store, kind=kind, township=township, reporter=own_only(principal), limit=limit)
+    return {"reports": rows}

@@ -1,5 +1,75 @@
-"""Placeholder until its feature lands (replaced by its owner)."""
+"""Help requests as work: assign, en route, resolve; and the service-centre numbers."""
 
-from fastapi import APIRouter
+from __future__ import annotations
+
+from typing import Any, Literal
+
+from fastapi import APIRouter, Depends, Request
+from pydantic import BaseModel, ConfigDict, Field
+
+from floodpost.reports import lifecycle
+from floodpost.web.deps import get_ctx
+from floodpost.web.routers.events import live_state, own_only
+from floodpost.web.security import Principal, require_role, require_user
 
 router = APIRouter()
+STAFF = require_role("staff", "commander")
+
+
+class AssignBody(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    assignee: str | None = Field(None, max_length=120, description="team; empty: zone owner")
+
+
+class ResolveBody(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    resolution: Literal["rescued", "not_needed", "duplicate"]
+    rescued: int = Field(0, ge=0, le=5000)
+    duplicate_of: str | None = Field(None, max_length=40)
+    note: str = Field("", max_length=2000)
+
+
+@router.post("/api/reports/{report_id}/assign")
+def assign(
+    report_id: str, request: Request, body: AssignBody | None = None,
+    principal: Principal = Depends(STAFF),
+) -> dict[str, Any]:  # fmt: skip
+    ctx = get_ctx(request)
+    assignee = body.assignee if body else None
+    return lifecycle.assign(ctx.store, report_id, assignee, actor=principal.name, clock=ctx.clock)
+
+
+@router.post("/api/reports/{report_id}/en-route")
+def en_route(
+    report_id: str, request: Request, principal: Principal = Depends(STAFF)
+) -> dict[str, Any]:
+    ctx = get_ctx(request)
+    return lifecycle.en_route(ctx.store, report_id, actor=principal.name, clock=ctx.clock)
+
+
+@router.post("/api/reports/{report_id}/resolve")
+def resolve(
+    report_id: str, body: ResolveBody, request: Request, principal: Principal = Depends(STAFF)
+) -> dict[str, Any]:
+    ctx = get_ctx(request)
+    resolution = lifecycle.Resolution(body.resolution, body.rescued, body.duplicate_of, body.note)
+    return lifecycle.resolve(
+        ctx.store, report_id, resolution, actor=principal.name, clock=ctx.clock
+    )
+
+
+@router.get("/api/requests/summary")
+def summary(request: Request, principal: Principal = Depends(require_user)) -> dict[str, Any]:
+    """Received, resolved, open, escalated, median time to resolution (minutes)."""
+    ctx = get_ctx(request)
+    snap = live_state(ctx).snapshot(ctx.clock(), reporter=own_only(principal))
+    escalated = sum(1 for r in snap["requests"] if r["escalated"])
+    duplicates = sum(1 for r in snap["requests"] if r["likely_duplicate_of"])
+    return {**snap["service"], "escalated": escalated, "likely_duplicates": duplicates}
+
+
+@router.get("/api/requests/open")
+def open_requests(request: Request, principal: Principal = Depends(require_user)) -> dict[str, Any]:
+    ctx = get_ctx(request)
+    snap = live_state(ctx).snapshot(ctx.clock(), reporter=own_only(principal))
+    return {"requests": snap["requests"], "now": snap["now"], "seq": snap["seq"]}

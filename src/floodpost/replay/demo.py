@@ -2,8 +2,10 @@
 
 - `--speed max` loads the whole log first (bulk load), then serves: the review shows the totals.
 - `--speed X` serves at once and plays the log through the store in simulated time, X simulated
-  seconds per real second, so the live map (SSE) shows the flood as it happened. The service's
-  clock is the simulated one, so escalation and silent zones follow the flood's time too.
+  seconds per real second, so the live map (SSE) shows the flood as it happened. The service
+  keeps the real clock (sign-in tokens, escalation, silent zones): each report is *received* now
+  and *occurred* at its 2017 moment, as if the phones were sending them live; a rescue made by
+  resolving a help request happens at the flood's moment too.
 
 Demo accounts (commander, staff, field, viewer) get random passwords, printed at start; the
 service runs with `demo=True` (badge on every page) and a freshly generated secret key.
@@ -96,26 +98,35 @@ def play(
         if stop.is_set():
             break
         try:
-            _send(store, step)
+            _send(store, step, live=True)
         except FloodpostError as exc:  # one refused step must not stop the replay
             print(f"floodpost demo: step {step.action} {step.report_id}: {exc}", file=sys.stderr)
         done += 1
     return done
 
 
-def _send(store: Store, step: flood2017.Step) -> None:
+def _send(store: Store, step: flood2017.Step, *, live: bool = False) -> None:
+    """One step into the store. `live`: stamp receipt and lifecycle steps with the real time."""
     from floodpost.reports import lifecycle
+    from floodpost.reports.model import iso_utc
 
-    def at() -> float:  # the lifecycle stamps the step's own simulated moment
+    def at() -> float:  # the step's own simulated moment
         return step.ts
 
+    now = time.time if live else at
     if step.action == "create":
         assert step.stored is not None and step.content_hash is not None
-        store.create_report(dict(step.stored), step.content_hash, actor=step.stored["reporter"])
+        report = dict(step.stored)
+        if live:
+            t = time.time()
+            report.update(
+                received_ts=t, received_at=iso_utc(t), updated_ts=t, updated_at=iso_utc(t)
+            )
+        store.create_report(report, step.content_hash, actor=report["reporter"])
     elif step.action == "assign":
-        lifecycle.assign(store, step.report_id, step.assignee, actor="staff", clock=at)
+        lifecycle.assign(store, step.report_id, step.assignee, actor="staff", clock=now)
     elif step.action == "en_route":
-        lifecycle.en_route(store, step.report_id, actor="staff", clock=at)
+        lifecycle.en_route(store, step.report_id, actor="staff", clock=now)
     else:
         resolution = lifecycle.Resolution(
             kind=step.resolution or "not_needed",
@@ -162,7 +173,6 @@ def run_demo(args: argparse.Namespace) -> int:
             print(f"  {name:<10} {password}", flush=True)
         stop = threading.Event()
         player: threading.Thread | None = None
-        clock: Callable[[], float] = time.time
         if speed is None:
             started = time.monotonic()
             n = load_all(store, catalogue)
@@ -173,7 +183,6 @@ def run_demo(args: argparse.Namespace) -> int:
             )
         else:
             sim = SimClock(speed)
-            clock = sim
             steps = flood2017.build_timeline(catalogue)
             print(
                 f"floodpost demo: playing {len(steps)} steps at {speed:g}× "
@@ -185,7 +194,7 @@ def run_demo(args: argparse.Namespace) -> int:
                 target=play, args=(store, steps, sim, stop), kwargs={"speed": speed}, daemon=True
             )
             player.start()
-        app = create_app(settings, store=store, clock=clock)
+        app = create_app(settings, store=store)
         print(f"floodpost demo: http://{host}:{port}/review", flush=True)
         uvicorn.run(app, host=host, port=port, log_level="warning")
         stop.set()

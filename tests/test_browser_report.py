@@ -51,7 +51,7 @@ def stored_reports(server: LiveServer) -> list[dict[str, Any]]:
 
 
 @pytest.fixture
-def server(live_server: LiveServer) -> LiveServer:
+def server(live_server: LiveServer) -> LiveServer:  # noqa: F811
     add_account(live_server, "cadre", "field")
     add_account(live_server, "hq", "staff")
     return live_server
@@ -217,6 +217,11 @@ def test_offline_outbox_survives_reload_and_sends_each_report_once(server, phone
     for report_id in (first, second):
         wait_state(phone, report_id, "queued")
     assert "待发送" in phone.inner_text(f'li[data-id="{first}"]')
+    SHOTS.mkdir(parents=True, exist_ok=True)
+    phone.locator("#offline-banner").scroll_into_view_if_needed()
+    phone.screenshot(path=str(SHOTS / "offline-top.png"))
+    phone.locator(f'li[data-id="{second}"]').scroll_into_view_if_needed()
+    phone.screenshot(path=str(SHOTS / "offline-queued.png"))
 
     # Offline reload: the service worker serves the form; the outbox comes back from IndexedDB.
     response = phone.reload()
@@ -396,6 +401,8 @@ def test_first_load_is_light_and_leaflet_is_lazy(server, phone):
     phone.mouse.click(box["x"] + box["width"] / 2, box["y"] + box["height"] / 2)
     phone.wait_for_selector("#place-status[data-set='1']")
     assert "地图点选" in phone.inner_text("#place-status")
+    SHOTS.mkdir(parents=True, exist_ok=True)
+    phone.screenshot(path=str(SHOTS / "tap-map.png"))
     assert phone.blocked == []
 
 

@@ -103,6 +103,7 @@
       place.lat = pos.coords.latitude;
       place.accuracy_m = Math.round(pos.coords.accuracy * 10) / 10;
       place.method = "gps";
+      dropVillage();
       if (map) showMarker();
       changed();
     }, function (err) {
@@ -139,7 +140,8 @@
     box.textContent = opts.t("report.place.map_loading");
     loadLeaflet().then(function (L) {
       box.textContent = "";
-      map = L.map(box, { zoomControl: true, attributionControl: !!opts.tileUrl }).setView(COUNTY_CENTER, 9);
+      map = L.map(box, { zoomControl: true, zoomSnap: 0.25, attributionControl: !!opts.tileUrl })
+        .setView(COUNTY_CENTER, 9);
       if (opts.tileUrl) {
         L.tileLayer(opts.tileUrl, { attribution: opts.tileAttribution, maxZoom: 18 }).addTo(map);
       }
@@ -149,7 +151,7 @@
       }).then(function (gj) {
         if (!gj) return;
         var layer = L.geoJSON(gj, { interactive: false, style: { color: "#1a1a1a", weight: 1.5, fillOpacity: 0.04 } }).addTo(map);
-        if (place.lon === null) map.fitBounds(layer.getBounds());
+        if (place.lon === null) map.fitBounds(layer.getBounds(), { padding: [4, 4] });
       }).catch(function () {});
       if (place.lon !== null) { showMarker(); map.setView([place.lat, place.lon], 13); }
       map.on("click", function (e) {
@@ -157,12 +159,22 @@
         place.lat = Math.round(e.latlng.lat * 1e6) / 1e6;
         place.accuracy_m = null;
         place.method = "map";
+        dropVillage();
         showMarker();
         changed();
       });
     }).catch(function () {
       box.textContent = opts.t("report.place.map_failed");
     });
+  }
+
+  /* A new point is newer news than a village picked earlier: the server routes the point to its
+   * own village, whereas a stale village choice would win over it and misroute the report. */
+  function dropVillage() {
+    if (!place.village_code && !place.township_code) return;
+    place.village_code = place.township_code = "";
+    $("township").value = "";
+    fillVillages();
   }
 
   function clear() {

@@ -99,3 +99,13 @@ def test_gcj02_basemap_reaches_the_page(settings, catalogue):
     cfg = _config(html)
     assert cfg["datum"] == "gcj02" and cfg["basemap"] is True
     assert "http://127.0.0.1:9/{z}/{x}/{y}.png" in html
+
+
+def test_unknown_basemap_datum_is_refused_at_start(settings, catalogue):
+    import pytest
+
+    from floodpost.errors import ConfigError
+    from floodpost.web.app import create_app
+
+    with pytest.raises(ConfigError, match="tile_crs|TILE_CRS"):
+        create_app(settings.model_copy(update={"tile_crs": "mercator"}), catalogue=catalogue)

@@ -7,6 +7,8 @@ import threading
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import HTMLResponse
 
+from floodpost.errors import ConfigError
+from floodpost.geo.gcj02 import check_datum
 from floodpost.i18n import Translator
 from floodpost.mapview.command_post import MapPage, render_command_post
 from floodpost.web.deps import Context, get_ctx
@@ -38,3 +40,11 @@ def command_post(request: Request, ctx: Context = Depends(get_ctx)) -> HTMLRespo
     page = command_post_page(ctx, language_for(request))
     counts = [(lid, ctx.catalogue.count(lid)) for lid in ctx.catalogue.layer_ids]
     return render(request, "index.html", map_page=page, layer_counts=counts)
+
+
+def setup(app, ctx: Context) -> None:  # noqa: ANN001 - FastAPI app, called by create_app
+    """Refuse a basemap datum we cannot draw for at start-up, not on the first page view."""
+    try:
+        check_datum(ctx.settings.tile_crs)
+    except ValueError as exc:
+        raise ConfigError(f"FLOODPOST_TILE_CRS: {exc}", field="tile_crs") from exc

@@ -136,6 +136,7 @@
     var box = $("tap-map");
     if (!box.hidden && map) { box.hidden = true; return; }
     box.hidden = false;
+    if (box.scrollIntoView) box.scrollIntoView({ block: "nearest" });
     if (map) { map.invalidateSize(); return; }
     box.textContent = opts.t("report.place.map_loading");
     loadLeaflet().then(function (L) {

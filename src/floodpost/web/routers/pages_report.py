@@ -20,12 +20,15 @@ from fastapi.responses import HTMLResponse, Response
 from floodpost.i18n import Translator
 from floodpost.paths import web_dir
 from floodpost.web.deps import Context, get_ctx
-from floodpost.web.security import require_page_user
+from floodpost.web.security import require_page_role
 from floodpost.web.templating import language_for, render
 
 router = APIRouter(tags=["report"])
 
 SW_SCOPE = "/report"
+# The roles that may submit reports (the same as POST /api/reports): a viewer gets a 403 page
+# rather than a form whose reports could never be accepted.
+reporters = require_page_role("field", "staff", "commander")
 # Files the service worker keeps for offline use (the page itself is added by the worker).
 STATIC_ASSETS = (
     "css/report.css",
@@ -158,7 +161,7 @@ def places(request: Request, ctx: Context = Depends(get_ctx)) -> Response:
 
 @router.get("/report", response_class=HTMLResponse)
 def report_page(
-    request: Request, user: Any = Depends(require_page_user), ctx: Context = Depends(get_ctx)
+    request: Request, user: Any = Depends(reporters), ctx: Context = Depends(get_ctx)
 ) -> HTMLResponse:
     settings = ctx.settings
     # Only plain WGS-84 tiles can be tapped without a datum shift; otherwise outlines only.

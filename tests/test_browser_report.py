@@ -435,3 +435,29 @@ def test_layout_fits_360_px_without_horizontal_scroll(server, phone, lang):
     phone.evaluate("() => window.scrollTo(0, document.body.scrollHeight)")
     phone.screenshot(path=str(SHOTS / f"{lang}-outbox.png"))
     assert phone.evaluate("() => document.documentElement.scrollWidth") <= PHONE["width"]
+
+
+def test_form_becomes_usable_over_a_poor_3g_link(server, phone):
+    """Prints the time to a usable form at 400 kbit/s with 400 ms latency (a figure, not an
+    assert on time: the test only requires the form to become ready and to work)."""
+    phone.request.get(server.url + "/login")
+    csrf = next(c["value"] for c in phone.context.cookies() if c["name"] == "fp_csrf")
+    phone.request.post(
+        server.url + "/login",
+        form={"username": "cadre", "password": PASSWORD, "csrf_token": csrf, "next": "/report"},
+        max_redirects=0,
+    )
+    cdp = phone.context.new_cdp_session(phone.page)
+    cdp.send("Network.enable")
+    rate = 400_000 / 8  # bytes per second
+    cdp.send(
+        "Network.emulateNetworkConditions",
+        {"offline": False, "latency": 400, "downloadThroughput": rate, "uploadThroughput": rate},
+    )
+    phone.goto(server.url + "/report", wait_until="commit")
+    phone.wait_ready(timeout_ms=60_000)
+    ready_ms = phone.evaluate("() => performance.now()")
+    print(f"poor 3G (400 kbit/s, 400 ms): form ready after {ready_ms / 1000:.1f} s")
+    pick_village(phone)
+    report_id = save_report(phone)
+    wait_state(phone, report_id, "sent", timeout_ms=60_000)

@@ -156,7 +156,9 @@
     var payload = buildPayload();
     var kindLabel = t("report.kind." + payload.kind);
     if (payload.kind === "incident") kindLabel += " · " + t("report.subtype." + payload.subtype);
-    var meta = { kind_label: kindLabel, place_label: window.FPLocation.describe() };
+    // Who saved it: on a phone shared by several cadres the list says whose report is whose.
+    var meta = { kind_label: kindLabel, place_label: window.FPLocation.describe(),
+      user: body.getAttribute("data-user") };
     window.FPOutbox.save(payload, meta).then(function (rec) {
       lastSaved = rec.id;
       resetDetails();
@@ -208,10 +210,14 @@
     head.appendChild(what);
     head.appendChild(when);
     li.appendChild(head);
-    if (meta.place_label) {
+    var whereText = meta.place_label || "";
+    if (meta.user && meta.user !== body.getAttribute("data-user")) {
+      whereText += (whereText ? " · " : "") + meta.user;
+    }
+    if (whereText) {
       var where = document.createElement("div");
       where.className = "where";
-      where.textContent = meta.place_label;
+      where.textContent = whereText;
       li.appendChild(where);
     }
     var detail = document.createElement("div");

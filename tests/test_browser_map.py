@@ -64,7 +64,8 @@ def test_map_draws_its_layers_offline(live_server, offline_page):
     assert hosts <= {live_server.url.removeprefix("http://")}
     # The demo badge and the layer control are on screen.
     assert offline_page.locator("#demo-badge").is_visible()
-    assert offline_page.locator(".leaflet-control-layers").is_visible()
+    # (Live features may add their own layer control; ours is the one listing the county.)
+    assert offline_page.locator(".leaflet-control-layers", has_text="县界").is_visible()
     offline_page.screenshot(path=str(SCREENSHOT))
 
 
@@ -86,7 +87,8 @@ def test_english_page(live_server, offline_page):
     offline_page.wait_ready()
     assert offline_page.locator("html").get_attribute("lang") == "en"
     assert offline_page.locator(".fp-nav").inner_text().split()[0:2] == ["Command", "map"]
-    assert "Villages" in offline_page.locator(".leaflet-control-layers").inner_text()
+    control = offline_page.locator(".leaflet-control-layers", has_text="County boundary")
+    assert "Villages" in control.inner_text()
     # The choice is remembered in a cookie: the next page without ?lang= is English too.
     offline_page.goto(live_server.url + "/")
     offline_page.wait_ready()

@@ -139,9 +139,7 @@ async def get_token(port: int) -> str:
 
 def village_points() -> list[tuple[float, float]]:
     data = json.loads((ROOT / "geodata/suining/villages.geojson").read_text(encoding="utf-8"))
-    return [
-        (f["properties"]["seat_lon"], f["properties"]["seat_lat"]) for f in data["features"]
-    ]
+    return [(f["properties"]["seat_lon"], f["properties"]["seat_lat"]) for f in data["features"]]
 
 
 KINDS = ("evacuation", "rescue", "incident", "help_request")
@@ -176,7 +174,9 @@ async def throughput(
         conn = await Conn.open(port)
         try:
             while time.perf_counter() < deadline:
-                status, _ = await conn.request("POST", "/api/reports", report_body(points, rng), headers)
+                status, _ = await conn.request(
+                    "POST", "/api/reports", report_body(points, rng), headers
+                )
                 statuses[status] = statuses.get(status, 0) + 1
         finally:
             conn.close()
@@ -205,7 +205,15 @@ async def steady_latency(
         due = start + k / rate
         await asyncio.sleep(max(0.0, due - time.perf_counter()))
         conn = idle.pop() if idle else await Conn.open(port)
-        status, _ = await conn.request("POST", "/api/reports", report_body(points, rng), headers)
+        body = report_body(points, rng)
+        try:
+            status, _ = await conn.request("POST", "/api/reports", body, headers)
+        except (ConnectionError, asyncio.IncompleteReadError):
+            # The server closed a keep-alive connection that sat idle; resending is safe
+            # because a report is idempotent by its id.
+            conn.close()
+            conn = await Conn.open(port)
+            status, _ = await conn.request("POST", "/api/reports", body, headers)
         latencies.append(time.perf_counter() - due)
         statuses[status] = statuses.get(status, 0) + 1
         idle.append(conn)
@@ -223,6 +231,20 @@ async def steady_latency(
     }
 
 
+def server_cpu_s(pid: int) -> float:
+    """User + system CPU seconds of the server and its worker processes so far (Linux /proc)."""
+    tick = os.sysconf("SC_CLK_TCK")
+    total = 0.0
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rpartition(")")[2].split()
+        except OSError:
+            continue
+        if stat.parent.name == str(pid) or fields[1] == str(pid):
+            total += (int(fields[11]) + int(fields[12])) / tick
+    return total
+
+
 def free_port() -> int:
     import socket
 
@@ -234,6 +256,7 @@ def free_port() -> int:
 async def run(args: argparse.Namespace) -> int:
     folder = Path(tempfile.mkdtemp(prefix="floodpost-bench-", dir=args.dir))
     print(f"folder {folder} (raw baseline and the server's database on the same disk)")
+    print(f"machine: {os.cpu_count()} CPUs, load average {os.getloadavg()[0]:.1f} at start")
     raw = raw_commit_rate(folder, args.raw_seconds)
     print(f"(a) raw SQLite WAL+FULL single-row commits: {raw:9.1f} /s")
 
@@ -245,10 +268,13 @@ async def run(args: argparse.Namespace) -> int:
         points = village_points()
         # Warm up (imports, first-touch caches) so the measurement is the steady state.
         await throughput(port, token, 4, 1.0, points)
+        cpu0 = server_cpu_s(proc.pid)
         tp = await throughput(port, token, args.clients, args.seconds, points)
+        cpu_ms = (server_cpu_s(proc.pid) - cpu0) * 1000 / max(1, tp["statuses"].get(201, 0))
         print(
             f"(b) ingest, {args.clients} clients, {args.workers} worker(s): {tp['rate']:9.1f} "
-            f"durable routed reports/s over {tp['seconds']:.1f} s; statuses {tp['statuses']}"
+            f"durable routed reports/s over {tp['seconds']:.1f} s; statuses {tp['statuses']}; "
+            f"server CPU {cpu_ms:.2f} ms per report"
         )
         lat = await steady_latency(port, token, args.rate, args.latency_seconds, points)
         print(

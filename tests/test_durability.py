@@ -155,3 +155,21 @@ def test_serve_generates_and_reuses_a_secret(tmp_path):
     finally:
         proc.terminate()
         proc.wait(timeout=15)
+
+
+def test_body_limit_over_real_http(server):
+    """413 from uvicorn itself for a declared and for a chunked oversized body."""
+    headers = {"Authorization": f"Bearer {server.token('li')}", "Content-Type": "application/json"}
+    big = b'{"note": "' + b"x" * 70_000 + b'"}'
+    with httpx.Client(base_url=server.url, timeout=30) as c:
+        r = c.post("/api/reports", content=big, headers=headers)
+        assert r.status_code == 413
+
+        def chunks():
+            for _ in range(100):
+                yield b" " * 1000
+
+        r = c.post("/api/reports", content=chunks(), headers=headers)
+        assert r.status_code == 413 and r.json()["error"] == "too_large"
+        # The server is still fine afterwards.
+        assert c.post("/api/reports", json=new_report(), headers=headers).status_code == 201

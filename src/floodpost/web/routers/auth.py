@@ -60,8 +60,8 @@ def token(
 
 
 @router.get("/api/auth/me")
-def me(who: Principal = Depends(require_user)) -> dict[str, str]:
-    return {"name": who.name, "role": who.role}
+async def me(who: Principal = Depends(require_user)) -> JSONResponse:
+    return JSONResponse({"name": who.name, "role": who.role})
 
 
 def safe_next(target: str | None, role: str | None = None) -> str:

@@ -105,11 +105,34 @@ class PgCluster:
         self.start()
 
 
+def _reap_orphans() -> None:
+    """Stop clusters left behind by test sessions that were killed (a timeout's SIGKILL skips
+    teardown); each cluster directory names the pid of the session that owns it."""
+    for owner in Path(tempfile.gettempdir()).glob("fp-pg-*/owner.pid"):
+        try:
+            os.kill(int(owner.read_text()), 0)
+            continue  # its session is still running
+        except ProcessLookupError:
+            pass
+        except (ValueError, OSError):
+            continue
+        root = owner.parent
+        orphan = PgCluster(root, root / "data", root / "s", 0, root / "server.log")
+        if (orphan.data / "postmaster.pid").exists():
+            try:
+                orphan.stop("immediate")
+            except RuntimeError:
+                continue
+        shutil.rmtree(root, ignore_errors=True)
+
+
 def start_cluster() -> PgCluster:
     missing = _missing()
     if missing:
         pytest.fail(missing, pytrace=False)
+    _reap_orphans()
     root = Path(tempfile.mkdtemp(prefix="fp-pg-"))
+    (root / "owner.pid").write_text(str(os.getpid()))
     cluster = PgCluster(root, root / "data", root / "s", _free_port(), root / "server.log")
     cluster.sockdir.mkdir()
     if os.geteuid() == 0:

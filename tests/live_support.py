@@ -101,3 +101,35 @@ def read_events(response: Any, count: int, timeout_s: float = 10.0) -> list[dict
             key, _, value = line.partition(":")
             current[key] = value.removeprefix(" ")
     return events
+
+
+PASSWORD = "correct-horse-1"
+
+
+def add_server_user(server: Any, name: str, role: str) -> None:
+    """An account in a subprocess server's store, made through the CLI as an operator would."""
+    import subprocess
+    import sys
+
+    subprocess.run(
+        [sys.executable, "-m", "floodpost", "user", "add", name, "--role", role,
+         "--password", PASSWORD, "--db", server.db_url],
+        check=True, capture_output=True, env=server.env,
+    )  # fmt: skip
+
+
+def bearer_for(server: Any, name: str) -> dict[str, str]:
+    import httpx
+
+    r = httpx.post(server.url + "/api/auth/token", data={"username": name, "password": PASSWORD})
+    r.raise_for_status()
+    return {"Authorization": f"Bearer {r.json()['access_token']}"}
+
+
+def sign_in(page: Any, server: Any, name: str) -> None:
+    """Sign in through the /login form, landing on the map page."""
+    page.goto(server.url + "/login?next=/")
+    page.fill("input[name=username]", name)
+    page.fill("input[name=password]", PASSWORD)
+    page.click("form button[type=submit], form input[type=submit]")
+    page.wait_for_url(server.url + "/")

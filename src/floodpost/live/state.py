@@ -210,9 +210,13 @@ class LiveState:
             self._base = base
         return base
 
-    def snapshot(self, now: float, *, reporter: str | None = None) -> dict[str, Any]:
+    def snapshot(
+        self, now: float, *, reporter: str | None = None, with_requests: bool = True
+    ) -> dict[str, Any]:
         """The whole live picture. `reporter` (a field member) limits individual reports to
-        their own; aggregates stay county-wide, as on a public situation board."""
+        their own; aggregates stay county-wide, as on a public situation board. Without
+        `with_requests` the open requests are counted but not listed (a page refreshing its
+        aggregates already follows each request on the stream)."""
         b = self._load_base()
         people = {k: v[1] for k, v in b.sums.items()}
 
@@ -275,7 +279,9 @@ class LiveState:
                     "likely_duplicate_of": r["likely_duplicate_of"],
                 }
                 for r in annotated
-            ],
+            ]
+            if with_requests
+            else None,
         }
 
     def _reservoirs(self, b: _Base) -> list[dict[str, Any]]:
@@ -327,6 +333,7 @@ class LiveState:
             out.append(
                 {
                     "id": sid,
+                    "name": s.get("name"),
                     "lon": s.get("lon"),
                     "lat": s.get("lat"),
                     "capacity": capacity,

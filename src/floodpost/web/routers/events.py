@@ -18,7 +18,8 @@ from floodpost.live.escalation import Rules
 from floodpost.live.places import places_from_catalogue
 from floodpost.live.state import LiveState, feed
 from floodpost.web.deps import Context, get_ctx
-from floodpost.web.security import Principal, require_user
+from floodpost.web.security import Principal, identify, require_user
+from floodpost.web.templating import templates
 
 router = APIRouter()
 KEEPALIVE_S = 15.0
@@ -28,6 +29,9 @@ def setup(app: FastAPI, ctx: Context) -> None:
     broker = Broker(ctx.store)
     ctx.services["live.broker"] = broker
     ctx.services.setdefault("on_shutdown", []).append(broker.stop)
+    # The live panel needs to know who is looking (signed out: no live requests that would only
+    # answer 401; staff and commanders: lifecycle buttons).
+    templates.env.globals["live_principal"] = lambda request: identify(request)[0]
 
 
 def live_state(ctx: Context) -> LiveState:
@@ -84,9 +88,15 @@ async def events(
 
 
 @router.get("/api/live/state")
-def state(request: Request, principal: Principal = Depends(require_user)) -> dict[str, Any]:
+def state(
+    request: Request,
+    parts: str = Query("all", pattern="^(all|agg)$", description="agg: without the request list"),
+    principal: Principal = Depends(require_user),
+) -> dict[str, Any]:
     ctx = get_ctx(request)
-    return live_state(ctx).snapshot(ctx.clock(), reporter=own_only(principal))
+    return live_state(ctx).snapshot(
+        ctx.clock(), reporter=own_only(principal), with_requests=parts == "all"
+    )
 
 
 @router.get("/api/live/feed")

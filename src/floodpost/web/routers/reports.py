@@ -44,7 +44,9 @@ def create_report(
     data: Any = Depends(json_body),
 ) -> JSONResponse:
     ctx = get_ctx(request)
-    stored, created = intake.submit_report(ctx.store, ctx.router, data, reporter=who.name)
+    stored, created = intake.submit_report(
+        ctx.store, ctx.router, data, reporter=who.name, received_ts=ctx.clock()
+    )
     if created:
         return _json(stored, 201, location=f"/api/reports/{stored['id']}")
     return _json(stored, 200)

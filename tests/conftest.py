@@ -2,16 +2,18 @@
 
 from __future__ import annotations
 
-import importlib.util
 from collections.abc import Iterator
 
 import pytest
 
 from floodpost.storage import open_store
 from floodpost.storage.base import Store
+from tests.pg_support import pg_cluster, pg_database_url  # noqa: F401
 
-_HAS_PG_SUPPORT = importlib.util.find_spec("tests.pg_support") is not None
-STORE_KINDS = ["sqlite", "postgres"] if _HAS_PG_SUPPORT else ["sqlite"]
+pytest_plugins = ["tests.browser_support"]
+
+# Every storage test runs on both backends; `-m "not postgres"` leaves PostGIS out locally.
+STORE_KINDS = ["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)]
 
 
 @pytest.fixture(params=STORE_KINDS)
@@ -35,10 +37,6 @@ def store(store_url: str) -> Iterator[Store]:
 @pytest.fixture
 def sqlite_url(tmp_path) -> str:
     return f"sqlite:///{tmp_path}/floodpost.db"
-
-
-if _HAS_PG_SUPPORT:
-    from tests.pg_support import pg_cluster, pg_database_url  # noqa: F401
 
 
 # -- the web app in process ------------------------------------------------------------------

@@ -20,13 +20,8 @@ PUBLIC = {
     ("POST", "/login"): "signing in",
     ("POST", "/logout"): "signing out (CSRF-checked when a session exists)",
     ("POST", "/api/auth/token"): "OAuth2 password flow",
-    ("GET", "/api/layers"): "geodata only, no reports; the offline form caches it",
-    ("GET", "/api/layers/{layer_id}"): "geodata only, no reports",
     ("GET", "/api/places"): "township/village lists (geodata) the offline form caches",
     ("GET", "/openapi.json"): "the API description (no data)",
-    ("GET", "/docs"): "API docs page",
-    ("GET", "/docs/oauth2-redirect"): "API docs page",
-    ("GET", "/redoc"): "API docs page",
 }
 # Served without a session so the offline report form can start from the service worker cache.
 PUBLIC_PREFIXES = ("/report/sw.js", "/report/places", "/report/manifest")

@@ -156,3 +156,10 @@ def test_vendor_script_pins_every_package():
         subprocess.run(
             ["bash", "-n", str(web_dir().parent / "scripts" / "vendor_assets.sh")], check=True
         )
+
+
+def test_no_route_serves_a_page_that_loads_from_a_cdn(client):
+    # FastAPI's interactive docs pull swagger-ui from jsdelivr: they must not be served.
+    assert client.get("/docs").status_code == 404
+    assert client.get("/redoc").status_code == 404
+    assert client.get("/openapi.json").status_code == 200

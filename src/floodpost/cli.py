@@ -25,6 +25,8 @@ def build_parser() -> argparse.ArgumentParser:
     serve.add_argument("--host", default=None)
     serve.add_argument("--port", type=int, default=None)
     serve.add_argument("--workers", type=int, default=None)
+    serve.add_argument("--tls-cert", dest="tls_certfile", type=Path, help="PEM certificate (HTTPS)")
+    serve.add_argument("--tls-key", dest="tls_keyfile", type=Path, help="PEM private key (HTTPS)")
 
     demo = sub.add_parser("demo", help="replay the June 2017 Suining flood on a fresh store")
     _common(demo, db_default=None)
@@ -58,7 +60,7 @@ def _settings(args: argparse.Namespace, **overrides: object):  # noqa: ANN202
         values["db_url"] = args.db
     if getattr(args, "geodata", None):
         values["geodata_dir"] = args.geodata
-    for name in ("host", "port", "workers"):
+    for name in ("host", "port", "workers", "tls_certfile", "tls_keyfile"):
         if getattr(args, name, None) is not None:
             values[name] = getattr(args, name)
     values.update({k: v for k, v in overrides.items() if v is not None})
@@ -78,24 +80,27 @@ def cmd_serve(args: argparse.Namespace) -> int:
         "FLOODPOST_DB_URL": settings.db_url,
         "FLOODPOST_GEODATA_DIR": str(settings.geodata_dir),
     }
+    if settings.tls_certfile:
+        env["FLOODPOST_TLS_CERTFILE"] = str(settings.tls_certfile)
     os.environ.update(env)
+    server = {
+        "host": settings.host,
+        "port": settings.port,
+        "log_level": "info",
+        "ssl_certfile": settings.tls_certfile,
+        "ssl_keyfile": settings.tls_keyfile,
+    }
+    scheme = "https" if settings.tls_certfile else "http"
+    where = f"{scheme}://{settings.host}:{settings.port}/"
+    print(f"floodpost: {where}  (store {settings.db_url})", flush=True)
     if settings.workers > 1:
         uvicorn.run(
-            "floodpost.web.app:app_from_env",
-            factory=True,
-            host=settings.host,
-            port=settings.port,
-            workers=settings.workers,
-            log_level="info",
+            "floodpost.web.app:app_from_env", factory=True, workers=settings.workers, **server
         )
         return 0
     from floodpost.web.app import create_app
 
-    app = create_app(settings)
-    print(
-        f"floodpost: http://{settings.host}:{settings.port}/  (store {settings.db_url})", flush=True
-    )
-    uvicorn.run(app, host=settings.host, port=settings.port, log_level="info")
+    uvicorn.run(create_app(settings), **server)
     return 0
 
 

@@ -25,6 +25,12 @@ class Settings(BaseSettings):
     host: str = Field("127.0.0.1", description="Address to listen on")
     port: int = Field(8000, description="TCP port")
     workers: int = Field(1, ge=1, description="Server processes")
+    tls_certfile: Path | None = Field(
+        None,
+        description="PEM certificate to serve HTTPS (phones need HTTPS for GPS and the offline form "
+        "unless on localhost)",
+    )
+    tls_keyfile: Path | None = Field(None, description="PEM private key for tls_certfile")
     secret_key: str | None = Field(
         None, description="Signing key for sessions and tokens; generated beside the db if unset"
     )

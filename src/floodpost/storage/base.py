@@ -49,8 +49,10 @@ AGG_KEYS = ("hour", "kind", "subtype", "township_code", "zone_id", "village_code
 
 # A modification returns the new report, optionally with new reports to create in the same
 # transaction (a help request resolved as "rescued N" creates its rescue report).
+# Each new report comes with its content hash, as in create_report.
 Modifier = Callable[
-    [dict[str, Any]], "dict[str, Any] | tuple[dict[str, Any], list[dict[str, Any]]]"
+    [dict[str, Any]],
+    "dict[str, Any] | tuple[dict[str, Any], list[tuple[dict[str, Any], str]]]",
 ]
 
 

@@ -7,6 +7,7 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
+from fastapi.middleware.gzip import GZipMiddleware
 from fastapi.staticfiles import StaticFiles
 
 from floodpost import __version__
@@ -70,9 +71,16 @@ def create_app(
         if owns_store:
             ctx.store.close()
 
-    app = FastAPI(title="floodpost", version=__version__, lifespan=lifespan)
+    # FastAPI's /docs and /redoc pages load their scripts from a CDN, which the command post cannot
+    # reach; the API description stays at /openapi.json and in docs/API.md.
+    app = FastAPI(
+        title="floodpost", version=__version__, lifespan=lifespan, docs_url=None, redoc_url=None
+    )
     app.state.ctx = ctx
     install_error_handlers(app)
+    # Phones on poor links and the big screen's first load both pay for every byte; Starlette's
+    # gzip leaves text/event-stream alone, so the live stream is not buffered.
+    app.add_middleware(GZipMiddleware, minimum_size=1024, compresslevel=6)
     app.mount("/static", StaticFiles(directory=web_dir() / "static"), name="static")
     for name in ROUTERS:
         module = importlib.import_module(f"floodpost.web.routers.{name}")

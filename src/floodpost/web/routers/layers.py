@@ -1,20 +1,29 @@
 """The geodata layers as GeoJSON (EPSG:4326)."""
 
-from fastapi import APIRouter, Depends
+from fastapi import APIRouter, Depends, Request
 from fastapi.responses import Response
 
 from floodpost.errors import NotFound
 from floodpost.web.deps import Context, get_ctx
+from floodpost.web.security import require_user
+from floodpost.web.templating import translator_for
 
-router = APIRouter(prefix="/api/layers", tags=["layers"])
+# Signed-in users only: a county's zones carry the names and phone numbers of responsible members.
+router = APIRouter(prefix="/api/layers", tags=["layers"], dependencies=[Depends(require_user)])
 
 
 @router.get("")
-def list_layers(ctx: Context = Depends(get_ctx)) -> dict:
+def list_layers(request: Request, ctx: Context = Depends(get_ctx)) -> dict:
     cat = ctx.catalogue
+    _ = translator_for(request)
     return {
         "layers": [
-            {"id": lid, "title": lid, "count": cat.count(lid), "demo": cat.is_demo(lid)}
+            {
+                "id": lid,
+                "title": _(cat.title_key(lid)),
+                "count": cat.count(lid),
+                "demo": cat.is_demo(lid),
+            }
             for lid in cat.layer_ids
         ]
     }

@@ -91,6 +91,15 @@ class Broker:
             if len(changes) < self.batch:
                 self._stop.wait(self.poll_interval_s)
 
+    def close_subscribers(self) -> None:
+        """End every open stream now (the server is shutting down: uvicorn waits for open
+        connections to finish, and an event stream never does by itself). Thread-safe."""
+        with self._lock:
+            subs = list(self._subs)
+            self._subs.clear()
+        for sub in subs:
+            sub.push(_CLOSED)
+
     async def stop(self) -> None:
         self._stop.set()
         with self._lock:

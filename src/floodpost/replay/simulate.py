@@ -155,7 +155,8 @@ def iter_chunks(
     received = np.minimum(occurred + delay + 1.0, end_ts)  # late uploads arrive by the end
     lon = np.round(world.lon[village] + rng.uniform(-JITTER_DEG, JITTER_DEG, n), 6)
     lat = np.round(world.lat[village] + rng.uniform(-JITTER_DEG, JITTER_DEG, n), 6)
-    people = np.where(kind == 0, rng.integers(1, 60, n), rng.integers(1, 15, n))
+    # Households and small groups: a county of ~380,000 people is not evacuated twice over.
+    people = np.where(kind == 0, rng.integers(1, 25, n), rng.integers(1, 12, n))
     subtype = rng.choice(len(SUBTYPES), size=n, p=np.array(SUBTYPE_P) / sum(SUBTYPE_P))
     urgency = rng.choice(3, size=n, p=[0.6, 0.3, 0.1])
     pick = rng.random((n, 4))

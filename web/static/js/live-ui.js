@@ -36,6 +36,7 @@
 
   function fmtMinutes(min) {
     if (min === null || min === undefined) return "–";
+    if (min >= 2880) return T("days", Math.round(min / 144) / 10);
     return min >= 120 ? T("hours", Math.round(min / 6) / 10) : T("min", Math.round(min));
   }
 

@@ -7,6 +7,7 @@ progress, shelters, reservoirs, silent zones — are county-wide for everyone si
 
 from __future__ import annotations
 
+import weakref
 from typing import Any
 
 from fastapi import APIRouter, Depends, FastAPI, Query, Request
@@ -25,8 +26,35 @@ router = APIRouter()
 KEEPALIVE_S = 15.0
 
 
+_BROKERS: weakref.WeakSet[Broker] = weakref.WeakSet()
+
+
+def _end_streams_on_exit() -> None:
+    """On SIGINT/SIGTERM uvicorn stops accepting, then waits for open connections before the
+    app's shutdown runs — an open event stream would hold it forever. So, as sse-starlette does,
+    wrap uvicorn's exit handler to end our streams first (each browser reconnects with
+    Last-Event-ID to whichever server answers next)."""
+    try:
+        from uvicorn.server import Server
+    except ImportError:  # served by something else
+        return
+    if getattr(Server.handle_exit, "_floodpost", False):
+        return
+    original = Server.handle_exit
+
+    def handle_exit(self: Any, sig: int, frame: Any) -> None:
+        original(self, sig, frame)
+        for broker in list(_BROKERS):
+            broker.close_subscribers()
+
+    handle_exit._floodpost = True  # type: ignore[attr-defined]
+    Server.handle_exit = handle_exit  # type: ignore[method-assign]
+
+
 def setup(app: FastAPI, ctx: Context) -> None:
     broker = Broker(ctx.store)
+    _BROKERS.add(broker)
+    _end_streams_on_exit()
     ctx.services["live.broker"] = broker
     ctx.services.setdefault("on_shutdown", []).append(broker.stop)
     # The live panel needs to know who is looking (signed out: no live requests that would only

@@ -114,10 +114,18 @@ def test_timeline_played_through_the_lifecycle_gives_the_same_totals(sqlite_url,
 
     store = open_store(sqlite_url)
     try:
-        for step in flood2017.build_timeline(catalogue):
-            _send(store, step)
+        following = ReviewStats(store, catalogue, clock=time.time)
+        assert following.summary()["evacuated"] == 0
+        for i, step in enumerate(flood2017.build_timeline(catalogue)):
+            _send(store, step, live=i % 2 == 0)
+            if i % 500 == 0:
+                following.summary()
         s = ReviewStats(store, catalogue, clock=time.time).summary()
         assert (s["evacuated"], s["rescued"], s["open_help_requests"]) == (59_700, 1_960, 0)
+        followed = following.summary()
+        for key in ("evacuated", "rescued", "open_help_requests", "reports", "help"):
+            assert followed[key] == s[key], key
+        assert following.by_day() == ReviewStats(store, catalogue, clock=time.time).by_day()
         audit = store.audit_log(
             next(r["id"] for r, _ in flood2017.build_log(catalogue) if r["kind"] == "help_request")
         )

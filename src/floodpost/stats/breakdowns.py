@@ -1,11 +1,9 @@
-"""Sums of people by township, zone, village, day and hour, folded from the `agg` table.
+"""Sums of people by township, zone, village, day and hour.
 
-`agg` holds one row per local hour × kind × subtype × township × zone × village × shelter for the
-ACTIVE reports in their latest state (the store adjusts it in the same transaction as every
-create, correction and retraction), so these queries read a few thousand rows however long the
-log is. The summary and every breakdown are folded by the same `fold_metrics`, which is why the
-rows of a breakdown always add up to the summary; reports that could not be routed keep a row of
-their own with the key "" (shown as "unassigned").
+The summary and every breakdown are folded by the same `add_metrics` from the same roll-up
+(`floodpost.stats.rollup`, itself the coarse form of the store's `agg` table: active reports in
+their latest state), which is why the rows of a breakdown always add up to the summary; reports
+that could not be routed keep a row of their own with the key "" (shown as "unassigned").
 """
 
 from __future__ import annotations
@@ -16,21 +14,21 @@ from typing import Any
 
 from floodpost.errors import InvalidInput
 from floodpost.stats.reference import UNASSIGNED, Reference
-from floodpost.storage.base import Store
+from floodpost.stats.rollup import Rollup
 
 # The people/report sums every row carries.
 METRICS = ("evacuated", "rescued", "deaths", "missing", "help_requests", "incidents", "reports")
 
-# Breakdown levels: URL name → agg column.
-LEVELS = {"township": "township_code", "zone": "zone_id", "village": "village_code"}
+# Breakdown levels: URL name → (row key, position in the roll-up's area key).
+LEVELS = {"township": ("township_code", 0), "zone": ("zone_id", 1), "village": ("village_code", 2)}
 
 
 def empty_metrics() -> dict[str, int]:
     return dict.fromkeys(METRICS, 0)
 
 
-def add_agg_row(acc: dict[str, int], kind: str, subtype: str, reports: int, people: int) -> None:
-    """Add one grouped agg row (kind, subtype, report count, people) to a metrics dict."""
+def add_metrics(acc: dict[str, int], kind: str, subtype: str, reports: int, people: int) -> None:
+    """Add one aggregate (kind, subtype, report count, people) to a metrics dict."""
     acc["reports"] += reports
     if kind == "evacuation":
         acc["evacuated"] += people
@@ -46,47 +44,48 @@ def add_agg_row(acc: dict[str, int], kind: str, subtype: str, reports: int, peop
             acc["missing"] += people
 
 
-def fold_metrics(rows: Iterable[dict[str, Any]], key: str | None) -> dict[str, dict[str, int]]:
-    """{key value: metrics} from rows of (key, kind, subtype, n, p); key None → {"": total}."""
-    out: dict[str, dict[str, int]] = {}
-    for r in rows:
-        k = (r[key] or UNASSIGNED) if key else UNASSIGNED
-        acc = out.get(k)
-        if acc is None:
-            acc = out[k] = empty_metrics()
-        add_agg_row(acc, r["kind"], r["subtype"] or "", int(r["n"] or 0), int(r["p"] or 0))
-    return out
-
-
-def grouped(
-    store: Store, key: str | None, *, where: str = "", params: tuple[Any, ...] = ()
-) -> list[dict[str, Any]]:
-    """agg grouped by (key, kind, subtype); `key` is an agg column (checked against AGG names)."""
-    cols = f"{key}, " if key else ""
-    sql = (
-        f"SELECT {cols}kind, subtype, SUM(reports) AS n, SUM(people) AS p FROM agg "
-        f"{'WHERE ' + where if where else ''} GROUP BY {cols}kind, subtype"
-    )
-    return store.read(sql, params)
-
-
-def totals(store: Store, *, until_hour: str | None = None) -> dict[str, int]:
-    where, params = ("hour <= ?", (until_hour,)) if until_hour else ("", ())
-    return fold_metrics(grouped(store, None, where=where, params=params), None).get(
-        UNASSIGNED, empty_metrics()
-    )
+def _sum(items: Iterable[dict[str, int]]) -> dict[str, int]:
+    total = empty_metrics()
+    for m in items:
+        for name in METRICS:
+            total[name] += m[name]
+    return total
 
 
 def _pct(part: int, whole: int) -> float | None:
     return round(100.0 * part / whole, 1) if whole else None
 
 
-def by_area(store: Store, ref: Reference, level: str) -> dict[str, Any]:
+def per_hour(rollup: Rollup) -> dict[str, dict[str, int]]:
+    out: dict[str, dict[str, int]] = {}
+    for (hour, kind, subtype), (n, p) in rollup.hourly.items():
+        acc = out.get(hour)
+        if acc is None:
+            acc = out[hour] = empty_metrics()
+        add_metrics(acc, kind, subtype, n, p)
+    return out
+
+
+def totals(rollup: Rollup, *, until_hour: str | None = None) -> dict[str, int]:
+    acc = empty_metrics()
+    for (hour, kind, subtype), (n, p) in rollup.hourly.items():
+        if until_hour is None or hour <= until_hour:
+            add_metrics(acc, kind, subtype, n, p)
+    return acc
+
+
+def by_area(rollup: Rollup, ref: Reference, level: str) -> dict[str, Any]:
     """Rows per township / zone / village (every known area, plus "unassigned" when needed)."""
     if level not in LEVELS:
         raise InvalidInput(f"unknown breakdown {level!r}", field="level")
-    column = LEVELS[level]
-    folded = fold_metrics(grouped(store, column), column)
+    column, pos = LEVELS[level]
+    folded: dict[str, dict[str, int]] = {}
+    for key, (n, p) in rollup.area.items():
+        k = key[pos] or UNASSIGNED
+        acc = folded.get(k)
+        if acc is None:
+            acc = folded[k] = empty_metrics()
+        add_metrics(acc, key[4], key[5], n, p)
     names = {
         "township_code": ref.township_names,
         "zone_id": ref.zone_names,
@@ -115,33 +114,24 @@ def by_area(store: Store, ref: Reference, level: str) -> dict[str, Any]:
             row["township_code"] = ref.village_township.get(k, "")
             row["zone_id"] = ref.village_zone.get(k, "")
         rows.append(row)
-    total = empty_metrics()
-    for m in folded.values():
-        for name in METRICS:
-            total[name] += m[name]
-    return {"level": level, "rows": rows, "total": total}
+    return {"level": level, "rows": rows, "total": _sum(folded.values())}
 
 
-def by_day(store: Store, day: str | None = None) -> dict[str, Any]:
+def by_day(rollup: Rollup, day: str | None = None) -> dict[str, Any]:
     """Rows per local date (Asia/Shanghai); with `day` (YYYY-MM-DD), rows per hour of that day."""
+    hours = per_hour(rollup)
     if day is not None:
         try:
             Date.fromisoformat(day)
         except ValueError:
             raise InvalidInput("date must be YYYY-MM-DD", field="date") from None
-        lo, hi = f"{day}T00", f"{day}T23"
-        folded = fold_metrics(
-            grouped(store, "hour", where="hour >= ? AND hour <= ?", params=(lo, hi)), "hour"
-        )
         rows = [
-            {"hour": f"{day}T{h:02d}", **(folded.get(f"{day}T{h:02d}") or empty_metrics())}
+            {"hour": f"{day}T{h:02d}", **(hours.get(f"{day}T{h:02d}") or empty_metrics())}
             for h in range(24)
         ]
-        total = _sum(folded.values())
-        return {"date": day, "rows": rows, "total": total}
-    per_hour = fold_metrics(grouped(store, "hour"), "hour")
+        return {"date": day, "rows": rows, "total": _sum(r for r in rows)}
     per_day: dict[str, dict[str, int]] = {}
-    for hour, m in per_hour.items():
+    for hour, m in hours.items():
         acc = per_day.setdefault(hour[:10], empty_metrics())
         for name in METRICS:
             acc[name] += m[name]
@@ -149,34 +139,51 @@ def by_day(store: Store, day: str | None = None) -> dict[str, Any]:
     return {"rows": rows, "total": _sum(per_day.values())}
 
 
-def _sum(items: Iterable[dict[str, int]]) -> dict[str, int]:
-    total = empty_metrics()
-    for m in items:
-        for name in METRICS:
-            total[name] += m[name]
-    return total
-
-
-def hour_range(store: Store) -> tuple[str | None, str | None]:
+def hour_range(rollup: Rollup) -> tuple[str | None, str | None]:
     """First and last local hour with any active report ('YYYY-MM-DDTHH')."""
-    rows = store.read("SELECT MIN(hour) AS lo, MAX(hour) AS hi FROM agg WHERE reports > 0")
-    return (rows[0]["lo"], rows[0]["hi"]) if rows else (None, None)
+    hours = [h for (h, _, _), (n, _) in rollup.hourly.items() if n > 0]
+    return (min(hours), max(hours)) if hours else (None, None)
+
+
+def evacuated_until(
+    rollup: Rollup, until_hour: str | None
+) -> tuple[dict[str, int], dict[str, int]]:
+    """People evacuated up to the end of `until_hour`, per village and per shelter. Whole days
+    come from the roll-up; the hours of the last day from `agg` (one day is a small range of
+    its primary key)."""
+    villages: dict[str, int] = {}
+    shelters: dict[str, int] = {}
+
+    def add(village: str, shelter: str, people: int) -> None:
+        if village:
+            villages[village] = villages.get(village, 0) + people
+        if shelter:
+            shelters[shelter] = shelters.get(shelter, 0) + people
+
+    if until_hour is None:
+        for key, (_, p) in rollup.area.items():
+            if key[4] == "evacuation":
+                add(key[2], key[3], p)
+        return villages, shelters
+    day = until_hour[:10]
+    for (d, village, shelter), p in rollup.evac_day.items():
+        if d < day:
+            add(village, shelter, p)
+    for r in rollup.store.read(
+        "SELECT village_code, shelter_id, SUM(people) AS p FROM agg WHERE hour >= ? "
+        "AND hour <= ? AND kind = 'evacuation' GROUP BY village_code, shelter_id",
+        (f"{day}T00", until_hour),
+    ):
+        add(r["village_code"], r["shelter_id"], int(r["p"] or 0))
+    return villages, shelters
 
 
 def shelter_occupancy(
-    store: Store, ref: Reference, *, until_hour: str | None = None
+    rollup: Rollup, ref: Reference, *, until_hour: str | None = None
 ) -> list[dict[str, Any]]:
     """People evacuated to each shelter. Reports record arrivals only (nobody reports going
     home), so the cumulative count up to a moment is the peak occupancy up to that moment."""
-    where = "kind = 'evacuation' AND shelter_id <> ''"
-    params: tuple[Any, ...] = ()
-    if until_hour:
-        where += " AND hour <= ?"
-        params = (until_hour,)
-    rows = store.read(
-        f"SELECT shelter_id, SUM(people) AS p FROM agg WHERE {where} GROUP BY shelter_id", params
-    )
-    people = {r["shelter_id"]: int(r["p"] or 0) for r in rows}
+    _, people = evacuated_until(rollup, until_hour)
     out = []
     for sid in list(ref.shelter_capacity) + sorted(set(people) - set(ref.shelter_capacity)):
         cap = ref.shelter_capacity.get(sid, 0)

@@ -3,12 +3,28 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Any
+from functools import wraps
+from typing import Any, TypeVar
 
 from floodpost.stats import breakdowns, summary
 from floodpost.stats.reference import reference_for
 from floodpost.stats.requests import reservoir_status
+from floodpost.stats.rollup import Rollup
 from floodpost.storage.base import Store
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+def _current(method: F) -> F:
+    """Run with the roll-up brought up to date and locked (one statistic at a time reads it)."""
+
+    @wraps(method)
+    def wrapper(self: ReviewStats, *args: Any, **kwargs: Any) -> Any:
+        with self.rollup.lock:
+            self.rollup.refresh()
+            return method(self, *args, **kwargs)
+
+    return wrapper  # type: ignore[return-value]
 
 
 class ReviewStats:
@@ -26,31 +42,41 @@ class ReviewStats:
         self.store = store
         self.catalogue = catalogue
         self.ref = reference_for(catalogue)
+        self.rollup = Rollup(store)
         self.escalate_after_s = escalate_after_s
         self.clock = clock
 
+    @_current
     def summary(self) -> dict[str, Any]:
         return summary.summary(
-            self.store, self.ref, escalate_after_s=self.escalate_after_s, now_ts=self.clock()
+            self.rollup, self.ref, escalate_after_s=self.escalate_after_s, now_ts=self.clock()
         )
 
+    @_current
     def by_area(self, level: str) -> dict[str, Any]:
-        return breakdowns.by_area(self.store, self.ref, level)
+        return breakdowns.by_area(self.rollup, self.ref, level)
 
+    @_current
     def by_day(self, day: str | None = None) -> dict[str, Any]:
-        return breakdowns.by_day(self.store, day)
+        return breakdowns.by_day(self.rollup, day)
 
     def at(self, moment: str) -> dict[str, Any]:
-        return summary.situation_at(self.store, self.ref, summary.parse_moment(moment))
+        t = summary.parse_moment(moment)
+        with self.rollup.lock:
+            self.rollup.refresh()
+            return summary.situation_at(self.rollup, self.ref, t)
 
+    @_current
     def flows(self) -> dict[str, Any]:
-        return summary.evacuation_flows(self.store, self.ref)
+        return summary.evacuation_flows(self.rollup, self.ref)
 
+    @_current
     def shelters(self) -> dict[str, Any]:
-        return {"rows": breakdowns.shelter_occupancy(self.store, self.ref)}
+        return {"rows": breakdowns.shelter_occupancy(self.rollup, self.ref)}
 
+    @_current
     def reservoirs(self) -> dict[str, Any]:
-        return {"rows": reservoir_status(self.store, self.ref)}
+        return {"rows": reservoir_status(self.rollup, self.ref)}
 
     def review(self) -> dict[str, Any]:
         """Everything the review page shows, in one call (its JSON twin is the sum of the

@@ -10,22 +10,22 @@ from typing import Any
 
 from floodpost.errors import InvalidInput
 from floodpost.reports.stored import LOCAL_TZ, local_hour
-from floodpost.stats.breakdowns import hour_range, shelter_occupancy, totals
+from floodpost.stats.breakdowns import evacuated_until, hour_range, shelter_occupancy, totals
 from floodpost.stats.reference import Reference
 from floodpost.stats.requests import help_request_stats, open_help_requests_at, reservoir_status
-from floodpost.storage.base import Store
+from floodpost.stats.rollup import Rollup
 
 
 def summary(
-    store: Store, ref: Reference, *, escalate_after_s: float, now_ts: float
+    rollup: Rollup, ref: Reference, *, escalate_after_s: float, now_ts: float
 ) -> dict[str, Any]:
     """County totals: people evacuated and rescued (sums of people), deaths, missing, reservoirs
     failed, help requests, population at risk and shelter occupancy."""
-    m = totals(store)
-    help_stats = help_request_stats(store, escalate_after_s=escalate_after_s, now_ts=now_ts)
-    reservoirs = reservoir_status(store, ref)
-    shelters = shelter_occupancy(store, ref)
-    first, last = hour_range(store)
+    m = totals(rollup)
+    help_stats = help_request_stats(rollup, escalate_after_s=escalate_after_s, now_ts=now_ts)
+    reservoirs = reservoir_status(rollup, ref)
+    shelters = shelter_occupancy(rollup, ref)
+    first, last = hour_range(rollup)
     at_risk = ref.total_at_risk
     in_shelters = sum(s["occupancy"] for s in shelters)
     capacity = sum(s["capacity"] for s in shelters)
@@ -62,19 +62,13 @@ def parse_moment(text: str) -> float:
     return moment.timestamp()
 
 
-def situation_at(store: Store, ref: Reference, t: float) -> dict[str, Any]:
+def situation_at(rollup: Rollup, ref: Reference, t: float) -> dict[str, Any]:
     """The situation at moment `t` (hour resolution for the sums): cumulative totals, people
     evacuated per village, shelter occupancy, reservoir status and open help requests."""
     hour = local_hour(t)
-    rows = store.read(
-        "SELECT village_code, SUM(people) AS p FROM agg WHERE kind = 'evacuation' AND hour <= ? "
-        "GROUP BY village_code",
-        (hour,),
-    )
+    by_village, _ = evacuated_until(rollup, hour)
     villages = []
-    for r in rows:
-        code = r["village_code"]
-        n = int(r["p"] or 0)
+    for code, n in sorted(by_village.items()):
         if not n:
             continue
         lon, lat = ref.village_point.get(code, (None, None))
@@ -88,17 +82,17 @@ def situation_at(store: Store, ref: Reference, t: float) -> dict[str, Any]:
                 "lat": lat,
             }
         )
-    reservoirs = reservoir_status(store, ref, until_ts=t)
+    reservoirs = reservoir_status(rollup, ref, until_ts=t)
     for r in reservoirs:
         r["lon"], r["lat"] = ref.reservoir_point.get(r["reservoir_id"], (None, None))
-    shelters = shelter_occupancy(store, ref, until_hour=hour)
+    shelters = shelter_occupancy(rollup, ref, until_hour=hour)
     for s in shelters:
         s["lon"], s["lat"] = ref.shelter_point.get(s["shelter_id"], (None, None))
     return {
         "t": datetime.fromtimestamp(t, LOCAL_TZ).isoformat(timespec="seconds"),
         "hour": hour,
-        "totals": totals(store, until_hour=hour),
-        "open_help_requests": open_help_requests_at(store, t),
+        "totals": totals(rollup, until_hour=hour),
+        "open_help_requests": open_help_requests_at(rollup, t),
         "reservoirs_failed": sum(1 for r in reservoirs if r["status"] == "failed"),
         "reservoirs_in_danger": sum(1 for r in reservoirs if r["status"] == "danger"),
         "villages": villages,
@@ -107,30 +101,28 @@ def situation_at(store: Store, ref: Reference, t: float) -> dict[str, Any]:
     }
 
 
-def evacuation_flows(store: Store, ref: Reference) -> dict[str, Any]:
+def evacuation_flows(rollup: Rollup, ref: Reference) -> dict[str, Any]:
     """People moved from each village to each shelter (lines on the review map)."""
-    rows = store.read(
-        "SELECT village_code, shelter_id, SUM(people) AS p FROM agg "
-        "WHERE kind = 'evacuation' AND shelter_id <> '' AND village_code <> '' "
-        "GROUP BY village_code, shelter_id"
-    )
+    pairs: dict[tuple[str, str], int] = {}
+    for key, (_, p) in rollup.area.items():
+        if key[4] == "evacuation" and key[2] and key[3]:
+            pairs[(key[2], key[3])] = pairs.get((key[2], key[3]), 0) + p
     flows = []
-    for r in rows:
-        n = int(r["p"] or 0)
-        a = ref.village_point.get(r["village_code"])
-        b = ref.shelter_point.get(r["shelter_id"])
+    for (village, shelter), n in pairs.items():
+        a = ref.village_point.get(village)
+        b = ref.shelter_point.get(shelter)
         if not n or a is None or b is None:
             continue
         flows.append(
             {
-                "village_code": r["village_code"],
-                "village": ref.village_names.get(r["village_code"], ""),
-                "shelter_id": r["shelter_id"],
-                "shelter": ref.shelter_names.get(r["shelter_id"], ""),
+                "village_code": village,
+                "village": ref.village_names.get(village, ""),
+                "shelter_id": shelter,
+                "shelter": ref.shelter_names.get(shelter, ""),
                 "people": n,
                 "from": list(a),
                 "to": list(b),
             }
         )
-    flows.sort(key=lambda f: -f["people"])
+    flows.sort(key=lambda f: (-f["people"], f["village_code"], f["shelter_id"]))
     return {"flows": flows}

@@ -6,6 +6,8 @@ not get county-wide statistics, like they do not get the review page.
 
 from __future__ import annotations
 
+import logging
+import threading
 from typing import Any
 
 from fastapi import APIRouter, Depends, Query, Request
@@ -34,6 +36,19 @@ def review_stats(ctx: Context) -> ReviewStats:
             ),
         )
     return stats
+
+
+def setup(app: Any, ctx: Context) -> None:
+    """Build the statistics roll-up in the background at start-up (seconds over a million
+    events), so the first visitor of /review does not wait for it."""
+
+    def warm() -> None:
+        try:
+            review_stats(ctx).by_area("township")
+        except Exception:  # noqa: BLE001 - the first request builds it instead
+            logging.getLogger(__name__).warning("statistics warm-up failed", exc_info=True)
+
+    threading.Thread(target=warm, name="floodpost-stats-warmup", daemon=True).start()
 
 
 def _stats(request: Request) -> ReviewStats:

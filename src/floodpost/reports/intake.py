@@ -50,6 +50,16 @@ def decode_json(raw: bytes) -> Any:
         raise InvalidReport(f"the body is not valid JSON: {exc}", field="body") from None
 
 
+def prepare_report(
+    router: Router, data: Any, *, reporter: str, received_ts: float | None = None
+) -> tuple[dict[str, Any], str]:
+    """Validate and route a client payload: (stored form, content hash), nothing written yet."""
+    report = parse_report(data)
+    routing = router.route(report.lon, report.lat, report.village_code)
+    stored = build_stored(report, routing, reporter=reporter, received_ts=received_ts)
+    return stored, report.content_hash()
+
+
 def submit_report(
     store: Store,
     router: Router,
@@ -59,10 +69,8 @@ def submit_report(
     received_ts: float | None = None,
 ) -> tuple[dict[str, Any], bool]:
     """Validate, route and durably store one report; returns (stored report, created)."""
-    report = parse_report(data)
-    routing = router.route(report.lon, report.lat, report.village_code)
-    stored = build_stored(report, routing, reporter=reporter, received_ts=received_ts)
-    return store.create_report(stored, report.content_hash(), actor=reporter)
+    stored, content_hash = prepare_report(router, data, reporter=reporter, received_ts=received_ts)
+    return store.create_report(stored, content_hash, actor=reporter)
 
 
 def parse_since(value: str | None) -> float | None:

@@ -32,7 +32,7 @@ _PAGE = 5000
 AreaKey = tuple[str, str, str, str, str, str]  # township, zone, village, shelter, kind, subtype
 
 
-@dataclass
+@dataclass(slots=True)
 class HelpRequest:
     state: str
     occurred_ts: float
@@ -40,7 +40,7 @@ class HelpRequest:
     updated_ts: float
 
 
-@dataclass
+@dataclass(slots=True)
 class ReservoirReport:
     reservoir_id: str
     occurred_ts: float

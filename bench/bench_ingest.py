@@ -39,9 +39,9 @@ PASSWORD = "bench-password-1"
 
 
 # -- (a) the raw baseline ------------------------------------------------------------------------
-def raw_commit_rate(folder: Path, seconds: float) -> float:
+def raw_commit_rate(folder: Path, seconds: float, name: str = "raw.db") -> float:
     """Single-row commits per second with WAL + synchronous=FULL, rows the size of a report."""
-    conn = sqlite3.connect(folder / "raw.db", isolation_level=None)
+    conn = sqlite3.connect(folder / name, isolation_level=None)
     conn.execute("PRAGMA journal_mode=WAL")
     conn.execute("PRAGMA synchronous=FULL")
     conn.execute("CREATE TABLE t (id TEXT PRIMARY KEY, body TEXT NOT NULL)")
@@ -268,13 +268,15 @@ async def run(args: argparse.Namespace) -> int:
         points = village_points()
         # Warm up (imports, first-touch caches) so the measurement is the steady state.
         await throughput(port, token, 4, 1.0, points)
-        cpu0 = server_cpu_s(proc.pid)
+        cpu0, client0 = server_cpu_s(proc.pid), time.process_time()
         tp = await throughput(port, token, args.clients, args.seconds, points)
-        cpu_ms = (server_cpu_s(proc.pid) - cpu0) * 1000 / max(1, tp["statuses"].get(201, 0))
+        done = max(1, tp["statuses"].get(201, 0))
+        cpu_ms = (server_cpu_s(proc.pid) - cpu0) * 1000 / done
+        client_ms = (time.process_time() - client0) * 1000 / done
         print(
             f"(b) ingest, {args.clients} clients, {args.workers} worker(s): {tp['rate']:9.1f} "
             f"durable routed reports/s over {tp['seconds']:.1f} s; statuses {tp['statuses']}; "
-            f"server CPU {cpu_ms:.2f} ms per report"
+            f"CPU per report: server {cpu_ms:.2f} ms, this client {client_ms:.2f} ms"
         )
         lat = await steady_latency(port, token, args.rate, args.latency_seconds, points)
         print(
@@ -288,8 +290,15 @@ async def run(args: argparse.Namespace) -> int:
             proc.wait(timeout=20)
         except subprocess.TimeoutExpired:
             proc.kill()
+    # The disk's fsync rate drifts with whatever else uses it: measure it again afterwards and
+    # compare against the better of the two, so the ratio is never flattered by a slow moment.
+    raw_after = raw_commit_rate(folder, args.raw_seconds, name="raw-after.db")
+    print(f"(a') raw SQLite WAL+FULL single-row commits, again: {raw_after:9.1f} /s")
+    raw = max(raw, raw_after)
     ratio = tp["rate"] / raw
-    print(f"ratio ingest/raw = {ratio:.2f}  (target >= 0.25)  {'OK' if ratio >= 0.25 else 'BELOW'}")
+    print(
+        f"ratio ingest/raw = {ratio:.2f} (raw = the higher of (a), (a'); target >= 0.25)  {'OK' if ratio >= 0.25 else 'BELOW'}"
+    )
     print(f"p95 at {args.rate:g}/s = {lat['p95_ms']:.1f} ms  (target <= 100 ms)  "
           f"{'OK' if lat['p95_ms'] <= 100 else 'ABOVE'}")  # fmt: skip
     errors = sum(v for k, v in {**tp["statuses"], **lat["statuses"]}.items() if k >= 500)

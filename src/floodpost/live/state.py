@@ -1,9 +1,8 @@
 """The live picture for the command-post map: one JSON snapshot, then deltas on the stream.
 
-Everything here reads the `agg` table (a few thousand rows however long the log) or indexed
-queries (open help requests, latest reservoir reports, last report per zone), so it stays fast
-with a million events. The heavy part is cached per `changes.seq` (nothing changed → reuse);
-what depends on the clock (escalation, silence) is recomputed on each call.
+The clock-free part (floodpost.live.base) is built once from the `agg` table and indexed queries,
+then advanced change by change as the log grows, so it stays fast with a million events; what
+depends on the clock (escalation, silence) is recomputed on each call.
 
 Population at risk of a village (the denominator of evacuation progress):
 - its whole population if it is low-lying or near a river, or lies downstream of a reservoir whose
@@ -14,26 +13,16 @@ Population at risk of a village (the denominator of evacuation progress):
 
 from __future__ import annotations
 
-import json
-import statistics
 import threading
-from dataclasses import dataclass
 from typing import Any
 
+from floodpost.live.base import Base, advance, body_of, build
 from floodpost.live.escalation import Rules, annotate
 from floodpost.live.places import Places
-from floodpost.live.silent import last_report_by_zone, zone_silence
+from floodpost.live.silent import zone_silence
 from floodpost.storage.base import Store
 
 DANGER = ("danger", "failed")
-# An incident about a reservoir that names no status implies one from its subtype.
-_SUBTYPE_STATUS = {
-    "seepage": "seepage",
-    "piping": "danger",
-    "overtopping": "danger",
-    "dam_damage": "danger",
-}
-MEDIAN_SAMPLE = 5000
 REQUEST_FIELDS = (
     "id", "lon", "lat", "village_code", "township_code", "zone_id", "responsible", "people",
     "urgency", "state", "assignee", "received_ts", "occurred_ts", "state_ts", "contact",
@@ -46,80 +35,11 @@ FEED_FIELDS = (
 )  # fmt: skip
 
 
-def _body(row: dict[str, Any]) -> dict[str, Any]:
-    b = row["body"]
-    return b if isinstance(b, dict) else json.loads(b)
-
-
 def _pick(report: dict[str, Any], fields: tuple[str, ...]) -> dict[str, Any]:
     out = {f: report.get(f) for f in fields}
     if isinstance(out.get("note"), str) and len(out["note"]) > 280:
         out["note"] = out["note"][:280] + "…"
     return out
-
-
-def reservoir_status_of(report: dict[str, Any]) -> str | None:
-    return report.get("reservoir_status") or _SUBTYPE_STATUS.get(report.get("subtype") or "")
-
-
-def reservoir_statuses(store: Store, reservoir_ids: list[str]) -> dict[str, dict[str, Any]]:
-    """Latest status per reservoir from its incident reports (by occurred time)."""
-    out = {}
-    for rid in reservoir_ids:
-        rows = store.read(
-            "SELECT body FROM reports WHERE reservoir_id = ? AND status = 'active' "
-            "ORDER BY occurred_ts DESC LIMIT 20",
-            (rid,),
-        )
-        for row in rows:
-            body = _body(row)
-            status = reservoir_status_of(body)
-            if status:
-                out[rid] = {
-                    "status": status,
-                    "since_ts": body["occurred_ts"],
-                    "report_id": body["id"],
-                }
-                break
-    return out
-
-
-def open_requests(store: Store, reporter: str | None = None) -> list[dict[str, Any]]:
-    sql = (
-        "SELECT body FROM reports WHERE kind = 'help_request' "
-        "AND state IN ('new', 'assigned', 'en_route') AND status = 'active'"
-    )
-    params: list[Any] = []
-    if reporter is not None:
-        sql += " AND reporter = ?"
-        params.append(reporter)
-    return [_body(r) for r in store.read(sql + " ORDER BY seq", params)]
-
-
-def service_numbers(store: Store, received: int) -> dict[str, Any]:
-    """Like the county service centres: received, resolved, median time to resolution."""
-    rows = store.read(
-        "SELECT COUNT(*) AS n FROM reports WHERE kind = 'help_request' AND state = 'resolved' "
-        "AND status = 'active'"
-    )
-    resolved = int(rows[0]["n"]) if rows else 0
-    sample = store.read(
-        "SELECT body FROM reports WHERE kind = 'help_request' AND state = 'resolved' "
-        "AND status = 'active' ORDER BY seq DESC LIMIT ?",
-        (MEDIAN_SAMPLE,),
-    )
-    durations = []
-    for row in sample:
-        b = _body(row)
-        if b.get("resolved_ts") and b.get("received_ts"):
-            durations.append(max(0.0, float(b["resolved_ts"]) - float(b["received_ts"])))
-    median = round(statistics.median(durations) / 60, 1) if durations else None
-    return {
-        "received": received,
-        "resolved": resolved,
-        "median_resolution_min": median,
-        "median_sample": len(durations),
-    }
 
 
 def feed(
@@ -142,21 +62,8 @@ def feed(
         sql += " WHERE " + " AND ".join(where)
     sql += " ORDER BY seq DESC LIMIT ?"
     return [
-        _pick(_body(r), FEED_FIELDS) for r in store.read(sql, (*params, max(1, min(limit, 500))))
+        _pick(body_of(r), FEED_FIELDS) for r in store.read(sql, (*params, max(1, min(limit, 500))))
     ]
-
-
-@dataclass
-class _Base:
-    seq: int
-    sums: dict[tuple[str, str], list[int]]  # (kind, subtype) -> [reports, people]
-    by_village: dict[tuple[str, str], int]  # (kind, village) -> people
-    by_shelter: dict[str, int]
-    reservoirs: dict[str, dict[str, Any]]
-    requests: list[dict[str, Any]]
-    service: dict[str, Any]
-    zone_last: dict[str, float | None]
-    latest: dict[str, Any] | None
 
 
 class LiveState:
@@ -168,47 +75,28 @@ class LiveState:
         self.rules = rules
         self.silent_hours = silent_hours
         self._lock = threading.Lock()
-        self._base: _Base | None = None
+        self._base: Base | None = None
+        self._build_lock = threading.Lock()
 
-    def _load_base(self) -> _Base:
+    def _load_base(self) -> Base:
         seq = self.store.last_change_seq()
         with self._lock:
-            if self._base is not None and self._base.seq == seq:
-                return self._base
-        rows = self.store.read(
-            "SELECT kind, subtype, village_code, shelter_id, SUM(reports) AS n, "
-            "SUM(people) AS people FROM agg GROUP BY kind, subtype, village_code, shelter_id"
-        )
-        sums: dict[tuple[str, str], list[int]] = {}
-        by_village: dict[tuple[str, str], int] = {}
-        by_shelter: dict[str, int] = {}
-        for r in rows:
-            kind, people, n = r["kind"], int(r["people"] or 0), int(r["n"] or 0)
-            acc = sums.setdefault((kind, r["subtype"] or ""), [0, 0])
-            acc[0] += n
-            acc[1] += people
-            key = (kind, r["village_code"] or "")
-            by_village[key] = by_village.get(key, 0) + people
-            if kind == "evacuation" and r["shelter_id"]:
-                by_shelter[r["shelter_id"]] = by_shelter.get(r["shelter_id"], 0) + people
-        received = sum(v[0] for (k, _), v in sums.items() if k == "help_request")
-        latest_rows = self.store.read(
-            "SELECT received_ts, occurred_ts, kind FROM reports ORDER BY seq DESC LIMIT 1"
-        )
-        base = _Base(
-            seq=seq,
-            sums=sums,
-            by_village=by_village,
-            by_shelter=by_shelter,
-            reservoirs=reservoir_statuses(self.store, list(self.places.reservoirs)),
-            requests=open_requests(self.store),
-            service=service_numbers(self.store, received),
-            zone_last=last_report_by_zone(self.store, list(self.places.zones)),
-            latest=latest_rows[0] if latest_rows else None,
-        )
-        with self._lock:
-            self._base = base
-        return base
+            current = self._base
+        if current is not None and current.seq == seq:
+            return current
+        # One builder at a time; others wait for its result rather than repeating the work.
+        with self._build_lock:
+            with self._lock:
+                current = self._base
+            if current is not None and current.seq >= seq:
+                return current
+            if current is None:
+                fresh = build(self.store, self.places)
+            else:
+                fresh = advance(self.store, self.places, current, seq)
+            with self._lock:
+                self._base = fresh
+            return fresh
 
     def snapshot(
         self, now: float, *, reporter: str | None = None, with_requests: bool = True
@@ -229,7 +117,7 @@ class LiveState:
         remaining = {v["code"]: v["remaining"] for v in villages}
         for r in reservoirs:
             r["not_evacuated"] = sum(remaining.get(c, 0) for c in r["downstream"])
-        requests = b.requests
+        requests = list(b.requests.values())
         if reporter is not None:
             requests = [r for r in requests if r.get("reporter") == reporter]
         annotated = annotate(requests, now, self.rules)
@@ -266,7 +154,7 @@ class LiveState:
                 "silent_zone_hours": self.silent_hours,
             },
             "totals": totals,
-            "service": {**b.service, "open": len(annotated)},
+            "service": {**b.service(), "open": len(annotated)},
             "villages": villages,
             "shelters": self._shelters(b),
             "reservoirs": reservoirs,
@@ -284,7 +172,7 @@ class LiveState:
             else None,
         }
 
-    def _reservoirs(self, b: _Base) -> list[dict[str, Any]]:
+    def _reservoirs(self, b: Base) -> list[dict[str, Any]]:
         out = []
         for rid, res in self.places.reservoirs.items():
             st = b.reservoirs.get(rid) or {}
@@ -302,7 +190,7 @@ class LiveState:
             )
         return out
 
-    def _villages(self, b: _Base, danger: set[str]) -> list[dict[str, Any]]:
+    def _villages(self, b: Base, danger: set[str]) -> list[dict[str, Any]]:
         out = []
         for code, v in self.places.villages.items():
             population = int(v.get("population") or 0)
@@ -325,7 +213,7 @@ class LiveState:
             )
         return out
 
-    def _shelters(self, b: _Base) -> list[dict[str, Any]]:
+    def _shelters(self, b: Base) -> list[dict[str, Any]]:
         out = []
         for sid, s in self.places.shelters.items():
             capacity = int(s.get("capacity") or 0)

@@ -7,6 +7,7 @@ progress, shelters, reservoirs, silent zones — are county-wide for everyone si
 
 from __future__ import annotations
 
+import threading
 import weakref
 from typing import Any
 
@@ -60,6 +61,16 @@ def setup(app: FastAPI, ctx: Context) -> None:
     # The live panel needs to know who is looking (signed out: no live requests that would only
     # answer 401; staff and commanders: lifecycle buttons).
     templates.env.globals["live_principal"] = lambda request: identify(request)[0]
+    # Build the live aggregates in the background now (a second or two at a million events)
+    # rather than on the first screen's request.
+    threading.Thread(target=_warm, args=(ctx,), name="floodpost-live-warm", daemon=True).start()
+
+
+def _warm(ctx: Context) -> None:
+    try:
+        live_state(ctx).snapshot(ctx.clock())
+    except Exception:  # noqa: BLE001, S110 - only a head start; the first request builds it anyway
+        pass
 
 
 def live_state(ctx: Context) -> LiveState:

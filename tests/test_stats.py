@@ -218,7 +218,7 @@ def test_help_requests_and_reservoirs(sqlite_url, catalogue):
     store = open_store(sqlite_url)
     try:
         load_all(store, catalogue)
-        stats = ReviewStats(store, catalogue, escalate_after_s=3600, clock=time.time)
+        stats = ReviewStats(store, catalogue, clock=time.time)
         h = stats.summary()["help"]
         assert h["received"] == h["resolved"] == 240 and h["open"] == 0
         assert 20 < h["median_minutes_to_resolution"] < 200
@@ -237,3 +237,24 @@ def test_help_requests_and_reservoirs(sqlite_url, catalogue):
         assert all(s["occupancy"] <= s["capacity"] for s in shelters)
     finally:
         store.close()
+
+
+def test_escalated_follows_the_live_rules():
+    from floodpost.stats.requests import EscalationLimits, was_escalated
+    from floodpost.stats.rollup import HelpRequest
+
+    limits = EscalationLimits(unassigned_s=15 * 60, stale_s=60 * 60)
+    t0 = 1_000_000.0
+
+    def req(state, assigned=None, en_route=None, resolved=None):
+        return HelpRequest(state, t0 - 60, t0, resolved or t0, assigned, en_route)
+
+    quick = req("resolved", assigned=t0 + 300, en_route=t0 + 900, resolved=t0 + 3000)
+    assert not was_escalated(quick, t0 + 99_999, limits)
+    slow_assign = req("resolved", assigned=t0 + 20 * 60, en_route=t0 + 1500, resolved=t0 + 2000)
+    assert was_escalated(slow_assign, t0, limits)
+    long_trip = req("resolved", assigned=t0 + 60, en_route=t0 + 120, resolved=t0 + 2 * 3600)
+    assert was_escalated(long_trip, t0, limits)
+    open_new = req("new")
+    assert not was_escalated(open_new, t0 + 600, limits)
+    assert was_escalated(open_new, t0 + 16 * 60, limits)

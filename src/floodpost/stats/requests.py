@@ -9,24 +9,47 @@ reports table (the resolution time inside the JSON body would mean parsing every
 from __future__ import annotations
 
 import statistics
+from dataclasses import dataclass
 from typing import Any
 
 from floodpost.stats.reference import Reference
-from floodpost.stats.rollup import Rollup
+from floodpost.stats.rollup import HelpRequest, Rollup
 
 
-def help_request_stats(rollup: Rollup, *, escalate_after_s: float, now_ts: float) -> dict[str, Any]:
-    """received / resolved / open, median minutes to resolution, and how many waited longer
-    than the escalation limit (resolved late, or still open past it)."""
+@dataclass(frozen=True)
+class EscalationLimits:
+    """The live escalation rules (floodpost.live.escalation), in seconds."""
+
+    unassigned_s: float = 15 * 60.0
+    stale_s: float = 60 * 60.0
+
+
+def was_escalated(h: HelpRequest, now_ts: float, limits: EscalationLimits) -> bool:
+    """Whether the live rules escalated the request at some point of its life: still unassigned
+    too long after receipt, or too long between two lifecycle steps (or since the last one)."""
+    end = h.updated_ts if h.state == "resolved" else now_ts
+    first_assigned = h.assigned_ts if h.assigned_ts is not None else end
+    if first_assigned - h.received_ts > limits.unassigned_s:
+        return True
+    steps = sorted(
+        [h.received_ts, end, *(t for t in (h.assigned_ts, h.en_route_ts) if t is not None)]
+    )
+    return any(b - a > limits.stale_s for a, b in zip(steps, steps[1:], strict=False))
+
+
+def help_request_stats(
+    rollup: Rollup, *, limits: EscalationLimits, now_ts: float
+) -> dict[str, Any]:
+    """received / resolved / open, median minutes to resolution, and how many were escalated
+    by the live rules at some point."""
     by_state: dict[str, int] = {}
     durations: list[float] = []
-    late_open = 0
+    escalated = 0
     for h in rollup.help.values():
         by_state[h.state] = by_state.get(h.state, 0) + 1
         if h.state == "resolved":
             durations.append(h.updated_ts - h.received_ts)
-        elif now_ts - h.received_ts > escalate_after_s:
-            late_open += 1
+        escalated += was_escalated(h, now_ts, limits)
     received = len(rollup.help)
     resolved = by_state.get("resolved", 0)
     return {
@@ -38,7 +61,7 @@ def help_request_stats(rollup: Rollup, *, escalate_after_s: float, now_ts: float
         "median_minutes_to_resolution": (
             round(statistics.median(durations) / 60.0, 1) if durations else None
         ),
-        "escalated": sum(1 for d in durations if d > escalate_after_s) + late_open,
+        "escalated": escalated,
     }
 
 

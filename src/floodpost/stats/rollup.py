@@ -34,10 +34,26 @@ AreaKey = tuple[str, str, str, str, str, str]  # township, zone, village, shelte
 
 @dataclass(slots=True)
 class HelpRequest:
+    """A help request's lifecycle moments, all on the command post's clock except occurred_ts.
+    A resolved request is not changed again, so its last update is its resolution."""
+
     state: str
     occurred_ts: float
     received_ts: float
     updated_ts: float
+    assigned_ts: float | None
+    en_route_ts: float | None
+
+    @classmethod
+    def of(cls, r: dict[str, Any]) -> HelpRequest:
+        return cls(
+            r.get("state") or "new",
+            float(r["occurred_ts"]),
+            float(r["received_ts"]),
+            float(r["updated_ts"]),
+            _float(r.get("assigned_ts")),
+            _float(r.get("en_route_ts")),
+        )
 
 
 @dataclass(slots=True)
@@ -96,16 +112,15 @@ class Rollup:
                 self.evac_day[(r["k1"], r["k3"], r["k4"])] = p
         # Per-report parts are read after seq0 and may be newer; following the log from seq0
         # sets them again to each report's latest snapshot, so they converge all the same.
-        for r in self.store.read(
-            "SELECT id, state, occurred_ts, received_ts, updated_ts FROM reports "
-            "WHERE kind = 'help_request' AND status = 'active'"
-        ):
-            self.help[r["id"]] = HelpRequest(
-                r["state"] or "new",
-                float(r["occurred_ts"]),
-                float(r["received_ts"]),
-                float(r["updated_ts"]),
-            )
+        cursor = 0
+        while True:  # paged: the lifecycle moments are only in the body
+            page, nxt = self.store.list_reports(kind="help_request", after_seq=cursor, limit=_PAGE)
+            for r in page:
+                if r.get("status") == "active":
+                    self.help[r["id"]] = HelpRequest.of(r)
+            if nxt is None:
+                break
+            cursor = nxt
         for r in self.store.read(
             "SELECT body FROM reports WHERE reservoir_id IS NOT NULL AND kind = 'incident' "
             "AND status = 'active'"
@@ -164,12 +179,7 @@ class Rollup:
         active = r.get("status") == "active"
         if r["kind"] == "help_request":
             if active:
-                self.help[rid] = HelpRequest(
-                    r.get("state") or "new",
-                    float(r["occurred_ts"]),
-                    float(r["received_ts"]),
-                    float(r["updated_ts"]),
-                )
+                self.help[rid] = HelpRequest.of(r)
             else:
                 self.help.pop(rid, None)
         if r["kind"] == "incident" and r.get("reservoir_id"):
@@ -197,6 +207,10 @@ def _bump(d: dict[Any, list[int]], key: Any, n: int, people: int) -> None:
         acc[1] += people
         if acc[0] == 0 and acc[1] == 0:
             del d[key]
+
+
+def _float(value: Any) -> float | None:
+    return None if value is None else float(value)
 
 
 def _body(value: Any) -> dict[str, Any]:

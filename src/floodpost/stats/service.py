@@ -8,7 +8,7 @@ from typing import Any, TypeVar
 
 from floodpost.stats import breakdowns, summary
 from floodpost.stats.reference import reference_for
-from floodpost.stats.requests import reservoir_status
+from floodpost.stats.requests import EscalationLimits, reservoir_status
 from floodpost.stats.rollup import Rollup
 from floodpost.storage.base import Store
 
@@ -28,29 +28,28 @@ def _current(method: F) -> F:
 
 
 class ReviewStats:
-    """Statistics over one store and one catalogue. `escalate_after_s` is the "stale" limit
-    after which a help request counts as escalated; `clock` gives "now" for still-open ones."""
+    """Statistics over one store and one catalogue. `limits` are the live escalation rules (a
+    help request counts as escalated if they escalated it at some point); `clock` gives "now"
+    for requests still open."""
 
     def __init__(
         self,
         store: Store,
         catalogue: Any,
         *,
-        escalate_after_s: float = 3600.0,
+        limits: EscalationLimits | None = None,
         clock: Callable[[], float],
     ) -> None:
         self.store = store
         self.catalogue = catalogue
         self.ref = reference_for(catalogue)
         self.rollup = Rollup(store)
-        self.escalate_after_s = escalate_after_s
+        self.limits = limits or EscalationLimits()
         self.clock = clock
 
     @_current
     def summary(self) -> dict[str, Any]:
-        return summary.summary(
-            self.rollup, self.ref, escalate_after_s=self.escalate_after_s, now_ts=self.clock()
-        )
+        return summary.summary(self.rollup, self.ref, limits=self.limits, now_ts=self.clock())
 
     @_current
     def by_area(self, level: str) -> dict[str, Any]:

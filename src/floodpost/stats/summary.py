@@ -12,17 +12,22 @@ from floodpost.errors import InvalidInput
 from floodpost.reports.stored import LOCAL_TZ, local_hour
 from floodpost.stats.breakdowns import evacuated_until, hour_range, shelter_occupancy, totals
 from floodpost.stats.reference import Reference
-from floodpost.stats.requests import help_request_stats, open_help_requests_at, reservoir_status
+from floodpost.stats.requests import (
+    EscalationLimits,
+    help_request_stats,
+    open_help_requests_at,
+    reservoir_status,
+)
 from floodpost.stats.rollup import Rollup
 
 
 def summary(
-    rollup: Rollup, ref: Reference, *, escalate_after_s: float, now_ts: float
+    rollup: Rollup, ref: Reference, *, limits: EscalationLimits, now_ts: float
 ) -> dict[str, Any]:
     """County totals: people evacuated and rescued (sums of people), deaths, missing, reservoirs
     failed, help requests, population at risk and shelter occupancy."""
     m = totals(rollup)
-    help_stats = help_request_stats(rollup, escalate_after_s=escalate_after_s, now_ts=now_ts)
+    help_stats = help_request_stats(rollup, limits=limits, now_ts=now_ts)
     reservoirs = reservoir_status(rollup, ref)
     shelters = shelter_occupancy(rollup, ref)
     first, last = hour_range(rollup)

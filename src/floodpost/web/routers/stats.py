@@ -12,6 +12,7 @@ from typing import Any
 
 from fastapi import APIRouter, Depends, Query, Request
 
+from floodpost.stats.requests import EscalationLimits
 from floodpost.stats.service import ReviewStats
 from floodpost.web.deps import Context, get_ctx
 from floodpost.web.security import require_role
@@ -31,7 +32,10 @@ def review_stats(ctx: Context) -> ReviewStats:
             ReviewStats(
                 ctx.store,
                 ctx.catalogue,
-                escalate_after_s=ctx.settings.escalate_stale_min * 60.0,
+                limits=EscalationLimits(
+                    unassigned_s=ctx.settings.escalate_unassigned_min * 60.0,
+                    stale_s=ctx.settings.escalate_stale_min * 60.0,
+                ),
                 clock=ctx.clock,
             ),
         )

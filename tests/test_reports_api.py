@@ -257,3 +257,39 @@ def test_listing_bad_filters(client, users, query, field):
 def test_listing_default_limit_is_ten_thousand(client, users):
     r = client.get("/api/reports?limit=100000", headers=users["cmd"])
     assert r.status_code == 200
+
+
+def test_fast_path_and_fastapi_route_agree(settings, catalogue):
+    """IngestFastPath serves POST /api/reports; without it the FastAPI route must answer the same."""
+    from fastapi.testclient import TestClient
+
+    from floodpost.web.app import create_app
+    from floodpost.web.routers.reports import IngestFastPath
+
+    def statuses(without_fast_path: bool) -> list[int]:
+        app = create_app(
+            settings.model_copy(update={"db_url": settings.db_url + str(without_fast_path)}),
+            catalogue=catalogue,
+        )
+        if without_fast_path:
+            app.user_middleware = [m for m in app.user_middleware if m.cls is not IngestFastPath]
+        ctx = app.state.ctx
+        field, viewer = quick_user(ctx, "li", "field"), quick_user(ctx, "v", "viewer")
+        body = new_report()
+        with TestClient(app) as c:
+            return [
+                c.post("/api/reports", json=body, headers=field).status_code,
+                c.post("/api/reports", json=body, headers=field).status_code,
+                c.post("/api/reports", json={**body, "people": 1}, headers=field).status_code,
+                c.post("/api/reports", json=new_report(people=-1), headers=field).status_code,
+                c.post("/api/reports", content=b"{", headers=field).status_code,
+                c.post(
+                    "/api/reports", json=new_report(note="x" * 70000), headers=field
+                ).status_code,
+                c.post("/api/reports", json=new_report(), headers=viewer).status_code,
+                c.post("/api/reports", json=new_report()).status_code,
+            ]
+
+    expected = [201, 200, 409, 422, 422, 413, 403, 401]
+    assert statuses(False) == expected
+    assert statuses(True) == expected

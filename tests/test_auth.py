@@ -358,3 +358,14 @@ def test_users_stored_with_hash_only(sqlite_url):
         assert isinstance(user, User) and PASSWORD not in user.password_hash
     finally:
         store.close()
+
+
+def test_cookies_are_secure_over_https(app, ctx):
+    from fastapi.testclient import TestClient
+
+    add_user(ctx.store, "zhang", "staff")
+    with TestClient(app, base_url="https://testserver") as c:
+        assert "Secure" in c.get("/login").headers["set-cookie"]
+        r = _login(c, "zhang")
+        assert r.status_code == 303
+        assert all("Secure" in cookie for cookie in r.headers.get_list("set-cookie"))

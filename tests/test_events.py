@@ -162,3 +162,16 @@ def test_cookie_posts_need_csrf(server):
         csrf = c.cookies.get("fp_csrf")
         assert csrf, r.headers
         assert c.post(url, json={}, headers={"X-CSRF-Token": csrf}).status_code == 200
+
+
+def test_event_id_from_another_store_resets(server):
+    h = token(server, "view")
+    first = post(server, "staff", new_report())
+    with (
+        httpx.Client(timeout=10) as c,
+        c.stream("GET", server.url + "/api/events", headers={**h, "Last-Event-ID": "999999"}) as r,
+    ):
+        later = post(server, "staff", new_report())
+        got = read_events(r, 2)
+    assert got[0]["event"] == "reset" and got[1]["data"]["id"] == later["id"]
+    assert first["id"] != later["id"]

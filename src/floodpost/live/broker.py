@@ -154,8 +154,9 @@ async def sse_events(
     try:
         yield f"retry: {retry_ms}\n: floodpost events\n\n"
         last = sub.start_seq if after is None else after
-        if after is not None and sub.start_seq - after > CATCH_UP_MAX:
-            # Replaying hundreds of thousands of events would be slower than a fresh snapshot.
+        if after is not None and (sub.start_seq - after > CATCH_UP_MAX or after > sub.start_seq):
+            # Replaying hundreds of thousands of events would be slower than a fresh snapshot;
+            # an id from the future means another store (restored or rebuilt): start afresh.
             last = sub.start_seq
             yield _reset(last)
         elif after is not None:

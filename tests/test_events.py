@@ -144,6 +144,9 @@ def test_lifecycle_routes_roles_and_summary(server):
     assert s["median_resolution_min"] is not None
     state = httpx.get(server.url + "/api/live/state", headers=h).json()
     assert state["totals"]["rescued"] == 3
+    assert httpx.get(server.url + "/api/requests/open", headers=h).json()["requests"] == []
+    agg = httpx.get(server.url + "/api/live/state?parts=agg", headers=h).json()
+    assert agg["requests"] is None and agg["totals"]["rescued"] == 3
     audit = httpx.get(url + "/audit", headers=h)
     if audit.status_code == 200:  # H3's audit route
         assert "resolved" in audit.text

@@ -75,3 +75,21 @@ def client(app):
 
     with TestClient(app) as c:
         yield c
+
+
+TEST_PASSWORD = "a long enough password"
+
+
+@pytest.fixture
+def bearer(app, client):
+    """bearer(role) -> Authorization headers for a fresh account with that role."""
+    from floodpost.auth.accounts import create_account
+
+    def make(role: str, name: str | None = None) -> dict[str, str]:
+        name = name or f"{role}-user"
+        if app.state.ctx.store.get_user(name) is None:
+            create_account(app.state.ctx.store, name, role, TEST_PASSWORD)
+        r = client.post("/api/auth/token", data={"username": name, "password": TEST_PASSWORD})
+        return {"Authorization": f"Bearer {r.json()['access_token']}"}
+
+    return make

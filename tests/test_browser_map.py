@@ -12,6 +12,7 @@ import pytest
 
 from floodpost.geo.gcj02 import wgs84_to_gcj02
 from floodpost.paths import default_geodata
+from tests.live_support import add_server_user, bearer_for, sign_in
 
 pytestmark = pytest.mark.browser
 # Fixtures: server_factory, live_server, browser, offline_page (see tests/browser_support.py).
@@ -21,8 +22,22 @@ SCREENSHOT = Path("/tmp/floodpost_map_1920x1080.png")
 ASSET_TYPES = {"script", "stylesheet", "font"}
 
 
+def open_map(page, server, path: str = "/") -> None:
+    """Sign in through the /login form as a staff member, then open `path`."""
+    name = f"staff{abs(hash(server.url)) % 10**6}"
+    if not getattr(server, "_has_staff", False):
+        add_server_user(server, name, "staff")
+        server._has_staff = True
+    sign_in(page, server, name)
+    if path != "/":
+        page.goto(server.url + path)
+
+
 def layer_counts(server) -> dict[str, int]:
-    with urllib.request.urlopen(server.url + "/api/layers", timeout=10) as resp:
+    name = f"viewer{abs(hash(server.url)) % 10**6}"
+    add_server_user(server, name, "viewer")
+    req = urllib.request.Request(server.url + "/api/layers", headers=bearer_for(server, name))
+    with urllib.request.urlopen(req, timeout=10) as resp:
         return {row["id"]: row["count"] for row in json.load(resp)["layers"]}
 
 
@@ -41,7 +56,7 @@ def drawn(page) -> dict:
 
 def test_map_draws_its_layers_offline(live_server, offline_page):
     expected = layer_counts(live_server)
-    offline_page.goto(live_server.url + "/")
+    open_map(offline_page, live_server, "/")
     offline_page.wait_ready()
     state = drawn(offline_page)
 
@@ -71,7 +86,7 @@ def test_map_draws_its_layers_offline(live_server, offline_page):
 
 def test_with_default_osm_tiles_only_tile_images_leave_the_machine(server_factory, offline_page):
     server = server_factory()  # the default basemap: OpenStreetMap tiles
-    offline_page.goto(server.url + "/")
+    open_map(offline_page, server, "/")
     offline_page.wait_ready()
     assert offline_page.page_errors == []
     assert offline_page.blocked, "the map should at least try to fetch its basemap tiles"
@@ -83,21 +98,21 @@ def test_with_default_osm_tiles_only_tile_images_leave_the_machine(server_factor
 
 
 def test_english_page(live_server, offline_page):
-    offline_page.goto(live_server.url + "/?lang=en")
+    open_map(offline_page, live_server, "/?lang=en")
     offline_page.wait_ready()
     assert offline_page.locator("html").get_attribute("lang") == "en"
     assert offline_page.locator(".fp-nav").inner_text().split()[0:2] == ["Command", "map"]
     control = offline_page.locator(".leaflet-control-layers", has_text="County boundary")
     assert "Villages" in control.inner_text()
     # The choice is remembered in a cookie: the next page without ?lang= is English too.
-    offline_page.goto(live_server.url + "/")
+    open_map(offline_page, live_server, "/")
     offline_page.wait_ready()
     assert offline_page.locator("html").get_attribute("lang") == "en"
     assert offline_page.page_errors == [] and offline_page.blocked == []
 
 
 def test_gcj02_port_matches_python(live_server, offline_page):
-    offline_page.goto(live_server.url + "/")
+    open_map(offline_page, live_server, "/")
     offline_page.wait_ready()
     points = [(110.155, 26.581), (109.9, 26.4), (116.391, 39.907), (2.35, 48.85)]
     got = offline_page.evaluate(
@@ -126,7 +141,7 @@ def test_hostile_names_in_geodata_stay_text(server_factory, offline_page, tmp_pa
     zones.write_text(json.dumps(zdata, ensure_ascii=False), encoding="utf-8")
 
     server = server_factory("--geodata", str(geodata), FLOODPOST_TILE_URL="")
-    offline_page.goto(server.url + "/")
+    open_map(offline_page, server, "/")
     offline_page.wait_ready()
     texts = offline_page.evaluate(
         """code => {

@@ -4,16 +4,10 @@ from __future__ import annotations
 
 import pytest
 
-from floodpost.auth.accounts import create_account
-
-PASSWORD = "a long enough password"
-
 
 @pytest.fixture
-def headers(client, app):
-    create_account(app.state.ctx.store, "viewer1", "viewer", PASSWORD)
-    r = client.post("/api/auth/token", data={"username": "viewer1", "password": PASSWORD})
-    return {"Authorization": f"Bearer {r.json()['access_token']}"}
+def headers(bearer):
+    return bearer("viewer")
 
 
 def test_layer_list_names_every_layer_with_counts(client, headers):

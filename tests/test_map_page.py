@@ -5,7 +5,25 @@ from __future__ import annotations
 import json
 import re
 
+import pytest
+
+from floodpost.auth.accounts import create_account
 from floodpost.web.routers.pages_map import command_post_page
+
+
+@pytest.fixture
+def client(client, bearer):
+    """The in-process client signed in as staff (the page needs a session or a bearer token)."""
+    client.headers.update(bearer("staff"))
+    return client
+
+
+def test_signed_out_visitors_are_sent_to_login(app):
+    from fastapi.testclient import TestClient
+
+    with TestClient(app) as anonymous:
+        r = anonymous.get("/", follow_redirects=False)
+    assert r.status_code == 303 and r.headers["location"].startswith("/login")
 
 
 def _config(html: str) -> dict:
@@ -94,8 +112,13 @@ def test_gcj02_basemap_reaches_the_page(settings, catalogue):
     settings = settings.model_copy(
         update={"tile_url": "http://127.0.0.1:9/{z}/{x}/{y}.png", "tile_crs": "gcj02"}
     )
-    with TestClient(create_app(settings, catalogue=catalogue)) as c:
-        html = c.get("/").text
+    app = create_app(settings, catalogue=catalogue)
+    with TestClient(app) as c:
+        create_account(app.state.ctx.store, "staff1", "staff", "a long enough password")
+        token = c.post(
+            "/api/auth/token", data={"username": "staff1", "password": "a long enough password"}
+        ).json()["access_token"]
+        html = c.get("/", headers={"Authorization": f"Bearer {token}"}).text
     cfg = _config(html)
     assert cfg["datum"] == "gcj02" and cfg["basemap"] is True
     assert "http://127.0.0.1:9/{z}/{x}/{y}.png" in html

@@ -12,6 +12,7 @@ from floodpost.geo.gcj02 import check_datum
 from floodpost.i18n import Translator
 from floodpost.mapview.command_post import MapPage, render_command_post
 from floodpost.web.deps import Context, get_ctx
+from floodpost.web.security import require_page_user
 from floodpost.web.templating import language_for, render
 
 router = APIRouter(tags=["pages"])
@@ -34,8 +35,9 @@ def command_post_page(ctx: Context, lang: str) -> MapPage:
 
 
 # A plain `def`: the first build per language is blocking folium/shapely work, which Starlette
-# runs in its thread pool instead of on the event loop. Sign-in will be added as a dependency.
-@router.get("/", response_class=HTMLResponse)
+# runs in its thread pool instead of on the event loop. Every signed-in role may watch the map;
+# what each may change is decided by the API routes it calls.
+@router.get("/", response_class=HTMLResponse, dependencies=[Depends(require_page_user)])
 def command_post(request: Request, ctx: Context = Depends(get_ctx)) -> HTMLResponse:
     page = command_post_page(ctx, language_for(request))
     counts = [(lid, ctx.catalogue.count(lid)) for lid in ctx.catalogue.layer_ids]

@@ -87,6 +87,8 @@ def cmd_serve(args: argparse.Namespace) -> int:
         "host": settings.host,
         "port": settings.port,
         "log_level": "info",
+        # A line per request costs ~9 % of the event loop at full ingest; errors still log.
+        "access_log": False,
         "ssl_certfile": settings.tls_certfile,
         "ssl_keyfile": settings.tls_keyfile,
     }

@@ -88,12 +88,13 @@ class ReportCreate(BaseModel):
     id: uuid.UUID
     kind: Kind
     occurred_at: AwareDatetime
-    lon: float | None = None
-    lat: float | None = None
+    # strict: a phone sends numbers; "110" or true is a client bug to name, not to guess at.
+    lon: float | None = Field(None, strict=True)
+    lat: float | None = Field(None, strict=True)
     village_code: Annotated[str, Field(pattern=r"^\d{12}$")] | None = None
-    people: int = Field(0, ge=0, le=MAX_PEOPLE)
+    people: int = Field(0, ge=0, le=MAX_PEOPLE, strict=True)
     note: NoteText = ""
-    accuracy_m: float | None = Field(None, ge=0, le=100_000)
+    accuracy_m: float | None = Field(None, ge=0, le=100_000, strict=True)
     # evacuation: to which shelter
     shelter_id: Code | None = None
     # rescue: which team

@@ -179,11 +179,17 @@ def evacuated_until(
 
 
 def shelter_occupancy(
-    rollup: Rollup, ref: Reference, *, until_hour: str | None = None
+    rollup: Rollup,
+    ref: Reference,
+    *,
+    until_hour: str | None = None,
+    people: dict[str, int] | None = None,
 ) -> list[dict[str, Any]]:
     """People evacuated to each shelter. Reports record arrivals only (nobody reports going
-    home), so the cumulative count up to a moment is the peak occupancy up to that moment."""
-    _, people = evacuated_until(rollup, until_hour)
+    home), so the cumulative count up to a moment is the peak occupancy up to that moment.
+    `people` per shelter may be passed when the caller already has it (evacuated_until)."""
+    if people is None:
+        _, people = evacuated_until(rollup, until_hour)
     out = []
     for sid in list(ref.shelter_capacity) + sorted(set(people) - set(ref.shelter_capacity)):
         cap = ref.shelter_capacity.get(sid, 0)

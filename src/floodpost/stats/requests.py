@@ -9,6 +9,7 @@ reports table (the resolution time inside the JSON body would mean parsing every
 from __future__ import annotations
 
 import statistics
+from bisect import bisect_right
 from dataclasses import dataclass
 from typing import Any
 
@@ -37,21 +38,36 @@ def was_escalated(h: HelpRequest, now_ts: float, limits: EscalationLimits) -> bo
     return any(b - a > limits.stale_s for a, b in zip(steps, steps[1:], strict=False))
 
 
+def _settled(rollup: Rollup, limits: EscalationLimits) -> dict[str, Any]:
+    """The part of the figures that only changes with the log: counts by state, median time to
+    resolution and escalations among resolved requests, and the open requests."""
+    by_state: dict[str, int] = {}
+    durations: list[float] = []
+    escalated = 0
+    still_open: list[HelpRequest] = []
+    for h in rollup.help.values():
+        by_state[h.state] = by_state.get(h.state, 0) + 1
+        if h.state == "resolved":
+            durations.append(h.updated_ts - h.received_ts)
+            if h.escalated is None:
+                h.escalated = was_escalated(h, h.updated_ts, limits)
+            escalated += h.escalated
+        else:
+            still_open.append(h)
+    median = statistics.median(durations) if durations else None
+    return {"by_state": by_state, "median": median, "escalated": escalated, "open": still_open}
+
+
 def help_request_stats(
     rollup: Rollup, *, limits: EscalationLimits, now_ts: float
 ) -> dict[str, Any]:
     """received / resolved / open, median minutes to resolution, and how many were escalated
     by the live rules at some point."""
-    by_state: dict[str, int] = {}
-    durations: list[float] = []
-    escalated = 0
-    for h in rollup.help.values():
-        by_state[h.state] = by_state.get(h.state, 0) + 1
-        if h.state == "resolved":
-            durations.append(h.updated_ts - h.received_ts)
-        escalated += was_escalated(h, now_ts, limits)
+    base = rollup.memo("help", lambda: _settled(rollup, limits))
+    by_state = dict(base["by_state"])
     received = len(rollup.help)
     resolved = by_state.get("resolved", 0)
+    escalated = base["escalated"] + sum(was_escalated(h, now_ts, limits) for h in base["open"])
     return {
         "received": received,
         "resolved": resolved,
@@ -59,22 +75,27 @@ def help_request_stats(
         "by_state": by_state,
         "resolved_pct": round(100.0 * resolved / received, 1) if received else None,
         "median_minutes_to_resolution": (
-            round(statistics.median(durations) / 60.0, 1) if durations else None
+            round(base["median"] / 60.0, 1) if base["median"] is not None else None
         ),
         "escalated": escalated,
     }
 
 
+def _open_intervals(rollup: Rollup) -> tuple[list[float], list[float]]:
+    """Sorted starts (occurred) of all requests and sorted ends of the resolved ones, on the
+    event's clock (occurrence plus how long the command post took)."""
+    requests = rollup.help.values()
+    starts = sorted([h.occurred_ts for h in requests])
+    ends = sorted([h.resolved_end for h in requests if h.resolved_end is not None])
+    return starts, ends
+
+
 def open_help_requests_at(rollup: Rollup, t: float) -> int:
-    """Help requests that had happened by `t` and were not yet resolved at `t` (the resolution
-    moment on the event's clock is its occurrence plus how long the command post took)."""
-    n = 0
-    for h in rollup.help.values():
-        if h.occurred_ts > t:
-            continue
-        if h.state != "resolved" or h.occurred_ts + (h.updated_ts - h.received_ts) > t:
-            n += 1
-    return n
+    """Help requests that had happened by `t` and were not yet resolved at `t`."""
+    starts, ends = rollup.memo("help_intervals", lambda: _open_intervals(rollup))
+    # A request resolved by t (end <= t) had also started by t, so the difference counts
+    # exactly those started and not yet resolved.
+    return bisect_right(starts, t) - bisect_right(ends, t)
 
 
 def reservoir_status(

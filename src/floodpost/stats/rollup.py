@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import json
 import threading
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -43,10 +44,16 @@ class HelpRequest:
     updated_ts: float
     assigned_ts: float | None
     en_route_ts: float | None
+    # Whether a resolved request had been escalated: fixed once resolved, so worked out once
+    # (a change to the request replaces this object).
+    escalated: bool | None = None
+    # When it stopped being open on the event's clock: occurrence plus how long the command
+    # post took (None while open).
+    resolved_end: float | None = None
 
     @classmethod
     def of(cls, r: dict[str, Any]) -> HelpRequest:
-        return cls(
+        h = cls(
             r.get("state") or "new",
             float(r["occurred_ts"]),
             float(r["received_ts"]),
@@ -54,6 +61,9 @@ class HelpRequest:
             _float(r.get("assigned_ts")),
             _float(r.get("en_route_ts")),
         )
+        if h.state == "resolved":
+            h.resolved_end = h.occurred_ts + max(0.0, h.updated_ts - h.received_ts)
+        return h
 
 
 @dataclass(slots=True)
@@ -74,6 +84,17 @@ class Rollup:
     help: dict[str, HelpRequest] = field(default_factory=dict)
     reservoir: dict[str, ReservoirReport] = field(default_factory=dict)
     lock: threading.Lock = field(default_factory=threading.Lock)
+    _memo: dict[str, tuple[int | None, Any]] = field(default_factory=dict)
+
+    def memo(self, name: str, build: Callable[[], Any]) -> Any:
+        """`build()`, computed again only when the roll-up has moved on since the last time
+        (for figures that need a pass over every help request)."""
+        hit = self._memo.get(name)
+        if hit is not None and hit[0] == self.seq:
+            return hit[1]
+        value = build()
+        self._memo[name] = (self.seq, value)
+        return value
 
     def refresh(self) -> None:
         """Bring the roll-ups up to the newest change. Call with `lock` held, and keep holding

@@ -71,7 +71,7 @@ def situation_at(rollup: Rollup, ref: Reference, t: float) -> dict[str, Any]:
     """The situation at moment `t` (hour resolution for the sums): cumulative totals, people
     evacuated per village, shelter occupancy, reservoir status and open help requests."""
     hour = local_hour(t)
-    by_village, _ = evacuated_until(rollup, hour)
+    by_village, by_shelter = evacuated_until(rollup, hour)
     villages = []
     for code, n in sorted(by_village.items()):
         if not n:
@@ -90,7 +90,7 @@ def situation_at(rollup: Rollup, ref: Reference, t: float) -> dict[str, Any]:
     reservoirs = reservoir_status(rollup, ref, until_ts=t)
     for r in reservoirs:
         r["lon"], r["lat"] = ref.reservoir_point.get(r["reservoir_id"], (None, None))
-    shelters = shelter_occupancy(rollup, ref, until_hour=hour)
+    shelters = shelter_occupancy(rollup, ref, people=by_shelter)
     for s in shelters:
         s["lon"], s["lat"] = ref.shelter_point.get(s["shelter_id"], (None, None))
     return {

@@ -17,6 +17,7 @@ from floodpost.stats.breakdowns import METRICS
 from floodpost.stats.service import ReviewStats
 
 CHUNK_BYTES = 256 * 1024
+XLSX_MAX_DATA_ROWS = 1_000_000
 
 
 @dataclass(frozen=True)
@@ -92,9 +93,16 @@ def xlsx_stream(stats: ReviewStats) -> Iterator[bytes]:
             day.append([row["date"], *(row[m] for m in METRICS)])
         reports = wb.create_sheet("reports")
         reports.append(list(FIELD_NAMES))
+        rows, part = 0, 1
         for page in iter_reports(stats.store):
             for report in page:
+                if rows == XLSX_MAX_DATA_ROWS:  # a sheet holds 1,048,576 rows: continue on another
+                    part += 1
+                    reports = wb.create_sheet(f"reports ({part})")
+                    reports.append(list(FIELD_NAMES))
+                    rows = 0
                 reports.append([xlsx_safe(v) for v in report_values(report)])
+                rows += 1
         wb.save(path)
         yield from stream_file(path)
     finally:

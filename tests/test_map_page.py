@@ -45,7 +45,6 @@ def test_page_is_chinese_by_default_with_nav_and_badge(client):
         ("/", "指挥图"),
         ("/report", "上报"),
         ("/review", "复盘"),
-        ("/login", "登录"),
     ):
         assert re.search(rf'<a href="{re.escape(href)}"[^>]*>{text}</a>', html), text
     assert 'id="demo-badge"' in html and "示例数据" in html
@@ -132,3 +131,35 @@ def test_unknown_basemap_datum_is_refused_at_start(settings, catalogue):
 
     with pytest.raises(ConfigError, match="tile_crs|TILE_CRS"):
         create_app(settings.model_copy(update={"tile_crs": "mercator"}), catalogue=catalogue)
+
+
+def test_nav_shows_the_signed_in_user(client):
+    html = client.get("/").text
+    assert 'class="fp-user">staff-user<' in html
+    assert 'action="/logout"' in html and 'href="/login"' not in html
+
+
+def test_sign_out_from_the_map_page_works_with_its_csrf_value(app):
+    """A cookie session signs out with the form the map page renders (CSRF value included)."""
+    from fastapi.testclient import TestClient
+
+    from tests.conftest import TEST_PASSWORD
+
+    create_account(app.state.ctx.store, "cookie-staff", "staff", TEST_PASSWORD)
+    with TestClient(app) as browser:
+        login_page = browser.get("/login").text
+        csrf = re.search(r'name="csrf_token" value="([^"]+)"', login_page).group(1)
+        r = browser.post(
+            "/login",
+            data={"username": "cookie-staff", "password": TEST_PASSWORD, "csrf_token": csrf},
+            follow_redirects=False,
+        )
+        assert r.status_code == 303
+        page = browser.get("/").text
+        token = re.search(
+            r'action="/logout">\s*<input type="hidden" name="csrf_token" value="([^"]+)"', page
+        )
+        assert token, "the map page's sign-out form carries no CSRF value"
+        out = browser.post("/logout", data={"csrf_token": token.group(1)}, follow_redirects=False)
+        assert out.status_code in (303, 302)
+        assert browser.get("/", follow_redirects=False).status_code == 303  # signed out

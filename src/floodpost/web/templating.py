@@ -81,6 +81,11 @@ def county_name_for(request: Request, lang: str) -> str | None:
     return names.get(lang)
 
 
+def _recognised_user(request: Request) -> Any:
+    found = getattr(request.state, "fp_principal", None)
+    return found[0] if isinstance(found, tuple) else None
+
+
 def render(request: Request, name: str, *, status_code: int = 200, **context: Any) -> HTMLResponse:
     """Render ``web/templates/<name>`` in the request's language.
 
@@ -101,7 +106,15 @@ def render(request: Request, name: str, *, status_code: int = 200, **context: An
         "demo": shows_demo_badge(request),
         "county_name": county_name_for(request, translator.lang),
         "path": request.url.path,
+        # Whoever the security dependencies recognised on this request, so every page's nav
+        # shows the signed-in user without each router passing it.
+        "user": _recognised_user(request),
     }
+    if values["user"] is not None:
+        # Every page with a signed-in user has the sign-out form, which needs the CSRF value.
+        from floodpost.web.security import csrf_token
+
+        values["csrf_token"] = csrf_token(request)
     values.update(context)
     response = templates.TemplateResponse(request, name, values, status_code=status_code)
     query_lang = request.query_params.get("lang")

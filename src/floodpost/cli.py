@@ -7,6 +7,7 @@ import os
 import sys
 from collections.abc import Sequence
 from pathlib import Path
+from typing import Any
 
 from floodpost.errors import FloodpostError
 
@@ -55,7 +56,7 @@ def build_parser() -> argparse.ArgumentParser:
 def _settings(args: argparse.Namespace, **overrides: object):  # noqa: ANN202
     from floodpost.settings import Settings
 
-    values: dict[str, object] = {}
+    values: dict[str, Any] = {}  # Any: each field's own type is checked by Settings
     if getattr(args, "db", None):
         values["db_url"] = args.db
     if getattr(args, "geodata", None):

@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 import shapely
-from shapely.geometry import LineString, Point
+from shapely.geometry import LineString, MultiPolygon, Point
 
 from floodpost.geo.build_townships import Township, as_multipolygon, pinyin_title, snap
 from floodpost.geo.metric import LocalMetric
@@ -40,7 +40,7 @@ class Village:
     code: str
     township: Township
     number: int
-    geometry: object
+    geometry: MultiPolygon
     seat: tuple[float, float]
     population: int = 0
     households: int = 0

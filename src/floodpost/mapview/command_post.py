@@ -14,10 +14,10 @@ config tells the live JavaScript layers to do the same (web/static/js/gcj02.js).
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, cast
 
 import folium
-from branca.element import MacroElement
+from branca.element import Figure, MacroElement
 
 from floodpost.errors import ConfigError
 from floodpost.geo.gcj02 import check_datum
@@ -278,7 +278,8 @@ def build_command_post_map(catalogue: Any, settings: Any, translator: Translator
 def render_command_post(catalogue: Any, settings: Any, translator: Translator) -> MapPage:
     """Build and render the map once; returns the parts our page template embeds."""
     m = build_command_post_map(catalogue, settings, translator)
-    figure = m.get_root()
+    # get_root() is typed as any Element; a folium Map's root is always its Figure.
+    figure = cast(Figure, m.get_root())
     figure.render()  # populates the figure's header/html/script from every element
     datum = check_datum(getattr(settings, "tile_crs", "wgs84") or "wgs84")
     demo_layers = [lid for lid in catalogue.layer_ids if catalogue.is_demo(lid)]

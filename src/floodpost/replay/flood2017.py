@@ -70,6 +70,12 @@ class Step:
     rescued: int = 0
     duplicate_of: str | None = None
 
+    @property
+    def body(self) -> dict[str, Any]:
+        """The stored report of a "create" step (the only steps that carry one)."""
+        assert self.stored is not None, f"{self.action} step {self.report_id} has no report"
+        return self.stored
+
 
 @dataclass
 class _Plan:
@@ -300,12 +306,12 @@ def _help_and_rescues(plan: _Plan, active: list[str]) -> None:
     requests.sort(key=lambda s: s.ts)  # "duplicate of" points at an earlier request
     outcomes = rng.choices(("rescued", "not_needed", "duplicate"), (86, 9, 5), k=len(requests))
     rescued_req = [s for s, o in zip(requests, outcomes, strict=True) if o == "rescued"]
-    counts = [max(1, s.stored["people"]) for s in rescued_req]
+    counts = [max(1, s.body["people"]) for s in rescued_req]
     _fit(counts, RESCUED - PATROL_RESCUED, rng)
     n_of = {s.report_id: n for s, n in zip(rescued_req, counts, strict=True)}
     first_in_village: dict[str, str] = {}
     for step, outcome in zip(requests, outcomes, strict=True):
-        r = step.stored
+        r = step.body
         prev = first_in_village.setdefault(r["village_code"], r["id"])
         if outcome == "duplicate" and prev == r["id"]:
             outcome = "not_needed"

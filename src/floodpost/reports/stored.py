@@ -12,12 +12,19 @@ LOCAL_TZ = ZoneInfo("Asia/Shanghai")
 
 
 class RoutingLike(Protocol):
-    township_code: str | None
-    village_code: str | None
-    zone_id: str | None
-    responsible: str | None
-    outside_county: bool
-    distance_outside_m: float
+    # Read-only properties, so a frozen dataclass (geo.routing.Routing) satisfies the protocol.
+    @property
+    def township_code(self) -> str | None: ...
+    @property
+    def village_code(self) -> str | None: ...
+    @property
+    def zone_id(self) -> str | None: ...
+    @property
+    def responsible(self) -> str | None: ...
+    @property
+    def outside_county(self) -> bool: ...
+    @property
+    def distance_outside_m(self) -> float: ...
 
 
 def build_stored(

@@ -125,7 +125,7 @@ def by_day(rollup: Rollup, day: str | None = None) -> dict[str, Any]:
             Date.fromisoformat(day)
         except ValueError:
             raise InvalidInput("date must be YYYY-MM-DD", field="date") from None
-        rows = [
+        rows: list[dict[str, Any]] = [
             {"hour": f"{day}T{h:02d}", **(hours.get(f"{day}T{h:02d}") or empty_metrics())}
             for h in range(24)
         ]

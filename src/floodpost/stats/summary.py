@@ -112,7 +112,7 @@ def evacuation_flows(rollup: Rollup, ref: Reference) -> dict[str, Any]:
     for key, (_, p) in rollup.area.items():
         if key[4] == "evacuation" and key[2] and key[3]:
             pairs[(key[2], key[3])] = pairs.get((key[2], key[3]), 0) + p
-    flows = []
+    flows: list[dict[str, Any]] = []
     for (village, shelter), n in pairs.items():
         a = ref.village_point.get(village)
         b = ref.shelter_point.get(shelter)

@@ -76,15 +76,17 @@ def login_throttle(ctx: Context) -> LoginThrottle:
 
 def identify(request: Request) -> tuple[Principal | None, str | None]:
     """(principal, "bearer" | "cookie") for valid credentials, else (None, None). Memoised."""
-    cached = getattr(request.state, "fp_principal", False)
-    if cached is not False:
+    cached: tuple[Principal | None, str | None] | None = getattr(
+        request.state, "fp_principal", None
+    )
+    if cached is not None:
         return cached
     ctx = get_ctx(request)
     header = request.headers.get("authorization")
     if header is not None:
-        scheme, _, token = header.partition(" ")
+        scheme, _, credentials = header.partition(" ")
         via = "bearer" if scheme.lower() == "bearer" else None
-        token = token.strip() if via else None
+        token = credentials.strip() if via else None
     else:
         token, via = request.cookies.get(SESSION_COOKIE), "cookie"
     result: tuple[Principal | None, str | None] = (None, None)

@@ -75,7 +75,7 @@ def county_name_for(request: Request, lang: str) -> str | None:
         return None
     names = ctx.services.get("page_county_names")
     if names is None:
-        county = next(iter(ctx.catalogue.records("county").values()), {})
+        county: dict[str, Any] = next(iter(ctx.catalogue.records("county").values()), {})
         names = {"zh_CN": county.get("name"), "en": county.get("name_en") or county.get("name")}
         ctx.services["page_county_names"] = names
     return names.get(lang)

@@ -78,7 +78,7 @@ def open_requests(store: Store) -> dict[str, dict[str, Any]]:
 
 def _is_resolved(r: dict[str, Any] | None) -> bool:
     return (
-        bool(r)
+        r is not None
         and r.get("kind") == "help_request"
         and r.get("status") == "active"
         and (r.get("state") == "resolved")
@@ -154,13 +154,14 @@ def build(store: Store, places: Places) -> Base:
         "AND status = 'active'"
     )
     b.resolved = int(count[0]["n"]) if count else 0
+    # The latest resolutions, from the resolved_ts column and its index (no body to parse).
     sample = store.read(
-        "SELECT body FROM reports WHERE kind = 'help_request' AND state = 'resolved' "
-        "AND status = 'active' ORDER BY seq DESC LIMIT ?",
+        "SELECT resolved_ts - received_ts AS d FROM reports WHERE kind = 'help_request' "
+        "AND state = 'resolved' AND status = 'active' AND resolved_ts IS NOT NULL "
+        "ORDER BY resolved_ts DESC LIMIT ?",
         (MEDIAN_SAMPLE,),
     )
-    durations = [d for d in (_duration(body_of(r)) for r in reversed(sample)) if d is not None]
-    b.durations.extend(durations)
+    b.durations.extend(max(0.0, float(r["d"])) for r in reversed(sample))
     b.zone_last = last_report_by_zone(store, list(places.zones))
     latest = store.read("SELECT received_ts, occurred_ts FROM reports ORDER BY seq DESC LIMIT 1")
     b.latest = latest[0] if latest else None

@@ -1,9 +1,10 @@
 """Help requests (received → resolved, like the service centres' acceptance → completion) and
 reservoir status, from the per-report part of the roll-up.
 
-Time to resolution is `updated_ts - received_ts` of resolved requests: a resolved request is not
-changed again by the lifecycle, so its last update is its resolution, and both are columns of the
-reports table (the resolution time inside the JSON body would mean parsing every request).
+Time to resolution is `resolved_ts - received_ts` of resolved requests, both columns of the
+reports table (storage migration 2) read through the reports_help_resolved index alone. Not
+`updated_ts`: a resolved request can still be corrected later, which moves its last update but
+not its resolution.
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ from typing import Any
 
 from floodpost.stats.reference import Reference
 from floodpost.stats.rollup import HelpRequest, Rollup
+from floodpost.storage.base import Store
 
 
 @dataclass(frozen=True)
@@ -38,22 +40,34 @@ def was_escalated(h: HelpRequest, now_ts: float, limits: EscalationLimits) -> bo
     return any(b - a > limits.stale_s for a, b in zip(steps, steps[1:], strict=False))
 
 
+# Read from the partial index reports_help_resolved(kind, state, status, resolved_ts,
+# received_ts) alone.
+_DURATIONS = (
+    "SELECT resolved_ts - received_ts AS d FROM reports WHERE kind = 'help_request' "
+    "AND state = 'resolved' AND status = 'active' AND resolved_ts IS NOT NULL"
+)
+
+
+def resolution_durations(store: Store) -> list[float]:
+    """Seconds from receipt to resolution of every resolved, active help request."""
+    return [max(0.0, float(r["d"])) for r in store.read(_DURATIONS)]
+
+
 def _settled(rollup: Rollup, limits: EscalationLimits) -> dict[str, Any]:
     """The part of the figures that only changes with the log: counts by state, median time to
     resolution and escalations among resolved requests, and the open requests."""
     by_state: dict[str, int] = {}
-    durations: list[float] = []
     escalated = 0
     still_open: list[HelpRequest] = []
     for h in rollup.help.values():
         by_state[h.state] = by_state.get(h.state, 0) + 1
         if h.state == "resolved":
-            durations.append(h.updated_ts - h.received_ts)
             if h.escalated is None:
                 h.escalated = was_escalated(h, h.updated_ts, limits)
             escalated += h.escalated
         else:
             still_open.append(h)
+    durations = resolution_durations(rollup.store)
     median = statistics.median(durations) if durations else None
     return {"by_state": by_state, "median": median, "escalated": escalated, "open": still_open}
 

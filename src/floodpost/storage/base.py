@@ -7,7 +7,9 @@ or province). Domain code talks only to this interface. Read queries written by 
 Tables
 - reports: the current state of each report (one row per id); `body` is the public JSON.
 - changes: the append-only audit log and the event stream — one row per create/correct/retract/
-  lifecycle step, with the snapshot after it. `seq` is the SSE event id.
+  lifecycle step, with the snapshot after it. `seq` is the SSE event id. A create row's body is
+  NULL while the report is unchanged (the snapshot is reports.body; see storage/common.py), so
+  read it through `changes_after`/`audit_log`; rows before any other change always have a body.
 - agg: people and report counts per local hour × kind × subtype × township × zone × village ×
   shelter, for active reports, maintained in the same transaction as every write, so statistics
   over a million reports read a few thousand rows.
@@ -43,6 +45,7 @@ REPORT_COLUMNS = (
     "state",
     "reporter",
     "version",
+    "resolved_ts",  # help requests: when resolved (migration 2), for time-to-resolution figures
 )
 
 AGG_KEYS = ("hour", "kind", "subtype", "township_code", "zone_id", "village_code", "shelter_id")
@@ -77,8 +80,7 @@ class Change:
 
 
 def report_row(report: dict[str, Any], content_hash: str) -> tuple[Any, ...]:
-    values = [report.get(c) for c in REPORT_COLUMNS]
-    return (*values, content_hash, dumps(report))
+    return (*map(report.get, REPORT_COLUMNS), content_hash, dumps(report))
 
 
 def agg_key(report: dict[str, Any]) -> tuple[str, ...]:
@@ -100,8 +102,13 @@ def agg_delta(report: dict[str, Any], sign: int) -> tuple[tuple[str, ...], int, 
     return agg_key(report), sign, sign * int(report.get("people") or 0)
 
 
+# One encoder for every body: json.dumps with options builds a new encoder on each call, a
+# quarter of the cost of a report's body in bulk loads.
+_ENCODER = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"))
+
+
 def dumps(obj: Any) -> str:
-    return json.dumps(obj, ensure_ascii=False, separators=(",", ":"))
+    return _ENCODER.encode(obj)
 
 
 class Store(Protocol):

@@ -28,7 +28,8 @@ from typing import Any
 import psycopg
 from psycopg.rows import dict_row
 
-from floodpost.errors import Conflict, NotFound
+from floodpost.errors import Conflict
+from floodpost.storage import common
 from floodpost.storage.base import (
     AGG_KEYS,
     REPORT_COLUMNS,
@@ -37,8 +38,8 @@ from floodpost.storage.base import (
     User,
     agg_delta,
     dumps,
-    report_row,
 )
+from floodpost.storage.common import CHANGE_FIELDS, REPORT_FIELDS
 from floodpost.storage.postgres_schema import MIGRATIONS
 
 _MAX_BATCH = 512
@@ -50,20 +51,19 @@ _MIGRATE_LOCK = 0x666C6F6F646D6967
 _Op = Callable[[psycopg.Connection], Any]
 _BEGIN = f"BEGIN; SELECT pg_advisory_xact_lock({_WRITE_LOCK}); SAVEPOINT op"
 
-_REPORT_FIELDS = f"{', '.join(REPORT_COLUMNS)}, content_hash, body"
-_INSERT_REPORT = (
-    f"INSERT INTO reports ({_REPORT_FIELDS}) "
-    f"VALUES ({', '.join(['%s'] * (len(REPORT_COLUMNS) + 2))}) "
-    "ON CONFLICT (id) DO NOTHING"
-)
 # Insert a report with its audit row and aggregate in one round trip. Data-modifying CTEs always
 # run to completion; the final SELECT sees the snapshot from before the statement, so it shows
 # the row that was already there (an identical resend or a conflict) and nothing for a new one.
+# The audit row's body is NULL: its snapshot is reports.body until the report changes (common).
 _CREATE_REPORT = f"""
-WITH new AS ({_INSERT_REPORT} RETURNING id, body),
+WITH new AS (
+    INSERT INTO reports ({REPORT_FIELDS})
+    VALUES ({", ".join(["%s"] * (len(REPORT_COLUMNS) + 2))})
+    ON CONFLICT (id) DO NOTHING RETURNING id
+),
 change AS (
-    INSERT INTO changes (report_id, at_ts, actor, action, reason, body)
-    SELECT id, %s, %s, %s, NULL, body FROM new
+    INSERT INTO changes ({CHANGE_FIELDS})
+    SELECT id, %s, %s, %s, NULL, NULL FROM new
 ),
 counted AS (
     INSERT INTO agg ({", ".join(AGG_KEYS)}, reports, people)
@@ -74,18 +74,6 @@ counted AS (
 SELECT (SELECT COUNT(*) FROM new) AS created, old.content_hash, old.body
 FROM (SELECT 1) AS one LEFT JOIN reports AS old ON old.id = %s
 """
-_UPDATE_REPORT = (
-    f"UPDATE reports SET {', '.join(f'{c} = %s' for c in REPORT_COLUMNS)}, content_hash = %s, "
-    "body = %s WHERE id = %s"
-)
-_CHANGE_FIELDS = "report_id, at_ts, actor, action, reason, body"
-_INSERT_CHANGE = f"INSERT INTO changes ({_CHANGE_FIELDS}) VALUES (%s, %s, %s, %s, %s, %s)"
-_UPSERT_AGG = (
-    f"INSERT INTO agg ({', '.join(AGG_KEYS)}, reports, people) VALUES ({', '.join(['%s'] * 9)}) "
-    f"ON CONFLICT ({', '.join(AGG_KEYS)}) DO UPDATE SET "
-    "reports = agg.reports + EXCLUDED.reports, people = agg.people + EXCLUDED.people"
-)
-_CHANGE_SELECT = "SELECT seq, report_id, at_ts, actor, action, reason, body FROM changes"
 
 # String literals, quoted identifiers and comments are copied whole (a `?` inside them is not a
 # placeholder); every `%` anywhere is doubled because psycopg reads `%` in the whole query text.
@@ -100,6 +88,15 @@ def to_psycopg_sql(sql: str) -> str:
         return "%s" if piece == "?" else piece.replace("%", "%%")
 
     return _SQL_TOKENS.sub(sub, sql)
+
+
+# The shared statements (common.py), in psycopg's placeholder style.
+_SQL = {name: to_psycopg_sql(sql) for name, sql in common.WRITE_SQL.items()}
+_Q = {
+    name: to_psycopg_sql(getattr(common, name))
+    for name in ("CHANGES_AFTER", "AUDIT_LOG", "GET_BODY", "SELECT_USER", "GET_META", "SET_META")
+}
+_INSERT_USER = to_psycopg_sql(common.INSERT_USER) + " ON CONFLICT (name) DO NOTHING RETURNING name"
 
 
 def _plain(value: Any) -> Any:
@@ -335,22 +332,12 @@ class PostgresStore:
             row = conn.execute(
                 "SELECT content_hash, body FROM reports WHERE id = %s FOR UPDATE", (report_id,)
             ).fetchone()
-            if row is None:
-                raise NotFound("no report with this id", field="id")
-            old = json.loads(row[1])
-            result = modify(dict(old))
-            new, extra = result if isinstance(result, tuple) else (result, [])
-            now = time.time()
-            new["version"] = int(old.get("version", 1)) + 1
-            new["updated_ts"] = now
-            from floodpost.reports.model import iso_utc
-
-            new["updated_at"] = iso_utc(now)
-            with conn.pipeline():  # four statements, one round trip
-                _apply_agg(conn, old, -1)
-                _apply_agg(conn, new, +1)
-                conn.execute(_UPDATE_REPORT, (*report_row(new, row[0]), report_id))
-                conn.execute(_INSERT_CHANGE, (report_id, now, actor, action, reason, dumps(new)))
+            new, extra, statements = common.modification(
+                report_id, row, modify, actor=actor, action=action, reason=reason
+            )
+            with conn.pipeline():  # one round trip
+                for name, params in statements:
+                    conn.execute(_SQL[name], params)
             for created, chash in extra:
                 _insert(conn, created, chash, actor, "create")  # already there: left as it is
             return new
@@ -371,7 +358,7 @@ class PostgresStore:
 
     # -- reads ------------------------------------------------------------------------------
     def get_report(self, report_id: str) -> dict[str, Any] | None:
-        rows = self._rows("SELECT body FROM reports WHERE id = %s", (report_id,))
+        rows = self._rows(_Q["GET_BODY"], (report_id,))
         return json.loads(rows[0][0]) if rows else None
 
     def list_reports(
@@ -384,33 +371,25 @@ class PostgresStore:
         after_seq: int = 0,
         limit: int = 10000,
     ) -> tuple[list[dict[str, Any]], int | None]:
-        where = ["seq > %s"]
-        params: list[Any] = [after_seq]
-        for column, value in (("kind", kind), ("township_code", township), ("reporter", reporter)):
-            if value is not None:
-                where.append(f"{column} = %s")
-                params.append(value)
-        if since_ts is not None:
-            where.append("updated_ts >= %s")
-            params.append(since_ts)
-        sql = f"SELECT seq, body FROM reports WHERE {' AND '.join(where)} ORDER BY seq LIMIT %s"
-        rows = self._rows(sql, (*params, limit + 1))
-        more = len(rows) > limit
-        rows = rows[:limit]
-        reports = [json.loads(r[1]) for r in rows]
-        return reports, (rows[-1][0] if more and rows else None)
+        sql, params = common.list_reports_query(
+            kind=kind,
+            township=township,
+            since_ts=since_ts,
+            reporter=reporter,
+            after_seq=after_seq,
+            limit=limit,
+        )
+        return common.reports_page(self._rows(to_psycopg_sql(sql), params), limit)
 
     def changes_after(self, seq: int, limit: int = 1000) -> list[Change]:
-        rows = self._rows(f"{_CHANGE_SELECT} WHERE seq > %s ORDER BY seq LIMIT %s", (seq, limit))
-        return [_change(r) for r in rows]
+        return [common.change_of(r) for r in self._rows(_Q["CHANGES_AFTER"], (seq, limit))]
 
     def last_change_seq(self) -> int:
-        rows = self._rows("SELECT MAX(seq) FROM changes")
+        rows = self._rows(common.LAST_CHANGE_SEQ)
         return int(rows[0][0] or 0)
 
     def audit_log(self, report_id: str) -> list[Change]:
-        rows = self._rows(f"{_CHANGE_SELECT} WHERE report_id = %s ORDER BY seq", (report_id,))
-        return [_change(r) for r in rows]
+        return [common.change_of(r) for r in self._rows(_Q["AUDIT_LOG"], (report_id,))]
 
     def read(self, sql: str, params: Sequence[Any] = ()) -> list[dict[str, Any]]:
         query = to_psycopg_sql(sql)
@@ -422,38 +401,22 @@ class PostgresStore:
     # -- accounts and meta ------------------------------------------------------------------
     def add_user(self, user: User) -> None:
         def op(conn: psycopg.Connection) -> None:
-            row = conn.execute(
-                "INSERT INTO users (name, role, password_hash, created_ts, disabled) "
-                "VALUES (%s, %s, %s, %s, %s) ON CONFLICT (name) DO NOTHING RETURNING name",
-                (user.name, user.role, user.password_hash, user.created_ts, int(user.disabled)),
-            ).fetchone()
+            row = conn.execute(_INSERT_USER, common.user_params(user)).fetchone()
             if row is None:
                 raise Conflict("an account with this name exists", field="name")
 
         self._write(op)
 
     def get_user(self, name: str) -> User | None:
-        rows = self._rows(
-            "SELECT name, role, password_hash, created_ts, disabled FROM users WHERE name = %s",
-            (name,),
-        )
-        if not rows:
-            return None
-        row = rows[0]
-        return User(row[0], row[1], row[2], row[3], bool(row[4]))
+        rows = self._rows(_Q["SELECT_USER"], (name,))
+        return common.user_of(rows[0] if rows else None)
 
     def get_meta(self, key: str) -> str | None:
-        rows = self._rows("SELECT value FROM meta WHERE key = %s", (key,))
+        rows = self._rows(_Q["GET_META"], (key,))
         return rows[0][0] if rows else None
 
     def set_meta(self, key: str, value: str) -> None:
-        self._write(
-            lambda conn: conn.execute(
-                "INSERT INTO meta (key, value) VALUES (%s, %s) "
-                "ON CONFLICT (key) DO UPDATE SET value = EXCLUDED.value",
-                (key, value),
-            )
-        )
+        self._write(lambda conn: conn.execute(_Q["SET_META"], (key, value)))
 
 
 def _insert(
@@ -465,15 +428,14 @@ def _insert(
 ) -> tuple[str, str] | None:
     """Insert a new report with its audit row and aggregates. None if it was new, else the
     (content_hash, body) of the report already stored under this id, which is left as it is."""
-    body = dumps(report)
     delta = agg_delta(report, +1)
     key, n, people = delta if delta is not None else (("",) * len(AGG_KEYS), 0, 0)
     row = conn.execute(
         _CREATE_REPORT,
         (
-            *[report.get(c) for c in REPORT_COLUMNS],
+            *map(report.get, REPORT_COLUMNS),
             content_hash,
-            body,
+            dumps(report),
             report.get("received_ts") or time.time(),
             actor,
             action,
@@ -488,46 +450,18 @@ def _insert(
     return None if row[0] else (row[1], row[2])
 
 
-def _apply_agg(conn: psycopg.Connection, report: dict[str, Any], sign: int) -> None:
-    delta = agg_delta(report, sign)
-    if delta is not None:
-        key, n, people = delta
-        conn.execute(_UPSERT_AGG, (*key, n, people))
-
-
 def _bulk_op(chunk: list[tuple[dict[str, Any], str]], actor: str | None) -> _Op:
     def op(conn: psycopg.Connection) -> int:
-        bodies = [dumps(report) for report, _chash in chunk]
-        sums: dict[tuple[str, ...], list[int]] = {}
-        for report, _chash in chunk:
-            delta = agg_delta(report, +1)
-            if delta is not None:
-                acc = sums.setdefault(delta[0], [0, 0])
-                acc[0] += delta[1]
-                acc[1] += delta[2]
+        rows, changes, sums = common.bulk_rows(chunk, actor)
         with conn.cursor() as cur:
             # COPY is several times faster than INSERT for replay and simulate loads.
-            with cur.copy(f"COPY reports ({_REPORT_FIELDS}) FROM STDIN") as copy:
-                for (report, chash), body in zip(chunk, bodies, strict=True):
-                    copy.write_row((*[report.get(c) for c in REPORT_COLUMNS], chash, body))
-            with cur.copy(f"COPY changes ({_CHANGE_FIELDS}) FROM STDIN") as copy:
-                for (report, _chash), body in zip(chunk, bodies, strict=True):
-                    copy.write_row(
-                        (report["id"], report.get("received_ts"), actor, "create", None, body)
-                    )
-            cur.executemany(_UPSERT_AGG, [(*k, v[0], v[1]) for k, v in sums.items()])
-        return len(chunk)
+            with cur.copy(f"COPY reports ({REPORT_FIELDS}) FROM STDIN") as copy:
+                for row in rows:
+                    copy.write_row(row)
+            with cur.copy(f"COPY changes ({CHANGE_FIELDS}) FROM STDIN") as copy:
+                for change in changes:
+                    copy.write_row(change)
+            cur.executemany(_SQL["upsert_agg"], sums)
+        return len(rows)
 
     return op
-
-
-def _change(row: Sequence[Any]) -> Change:
-    return Change(
-        seq=row[0],
-        report_id=row[1],
-        at_ts=row[2],
-        actor=row[3],
-        action=row[4],
-        reason=row[5],
-        report=json.loads(row[6]),
-    )

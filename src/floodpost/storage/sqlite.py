@@ -13,44 +13,20 @@ import json
 import queue
 import sqlite3
 import threading
-import time
 from collections.abc import Callable, Iterable, Sequence
 from concurrent.futures import Future
 from pathlib import Path
 from typing import Any
 
-from floodpost.errors import Conflict, NotFound
-from floodpost.storage.base import (
-    AGG_KEYS,
-    REPORT_COLUMNS,
-    Change,
-    Modifier,
-    User,
-    agg_delta,
-    dumps,
-    report_row,
-)
+from floodpost.errors import Conflict
+from floodpost.storage import common
+from floodpost.storage.base import Change, Modifier, User
+from floodpost.storage.common import Statement
 from floodpost.storage.sqlite_schema import MIGRATIONS
 
 _MAX_BATCH = 512
+_BULK_CHUNK = 20000
 _Op = Callable[[sqlite3.Connection], Any]
-
-_INSERT_REPORT = (
-    f"INSERT INTO reports ({', '.join(REPORT_COLUMNS)}, content_hash, body) "
-    f"VALUES ({', '.join('?' * (len(REPORT_COLUMNS) + 2))})"
-)
-_UPDATE_REPORT = (
-    f"UPDATE reports SET {', '.join(f'{c} = ?' for c in REPORT_COLUMNS)}, content_hash = ?, "
-    "body = ? WHERE id = ?"
-)
-_INSERT_CHANGE = (
-    "INSERT INTO changes (report_id, at_ts, actor, action, reason, body) VALUES (?, ?, ?, ?, ?, ?)"
-)
-_UPSERT_AGG = (
-    f"INSERT INTO agg ({', '.join(AGG_KEYS)}, reports, people) VALUES ({', '.join('?' * 9)}) "
-    f"ON CONFLICT ({', '.join(AGG_KEYS)}) DO UPDATE SET "
-    "reports = reports + excluded.reports, people = people + excluded.people"
-)
 
 
 def _connect(path: str, *, readonly: bool = False) -> sqlite3.Connection:
@@ -224,7 +200,7 @@ class SQLiteStore:
                     field="id",
                     code="id_conflict",
                 )
-            _insert(conn, report, content_hash, actor, "create")
+            _run(conn, common.create_statements(report, content_hash, actor))
             return report, True
 
         return self._writer.submit_nowait(op)
@@ -242,27 +218,16 @@ class SQLiteStore:
             row = conn.execute(
                 "SELECT content_hash, body FROM reports WHERE id = ?", (report_id,)
             ).fetchone()
-            if row is None:
-                raise NotFound("no report with this id", field="id")
-            old = json.loads(row[1])
-            result = modify(dict(old))
-            new, extra = result if isinstance(result, tuple) else (result, [])
-            now = time.time()
-            new["version"] = int(old.get("version", 1)) + 1
-            new["updated_ts"] = now
-            from floodpost.reports.model import iso_utc
-
-            new["updated_at"] = iso_utc(now)
-            _apply_agg(conn, old, -1)
-            _apply_agg(conn, new, +1)
-            conn.execute(_UPDATE_REPORT, (*report_row(new, row[0]), report_id))
-            conn.execute(_INSERT_CHANGE, (report_id, now, actor, action, reason, dumps(new)))
+            new, extra, statements = common.modification(
+                report_id, row, modify, actor=actor, action=action, reason=reason
+            )
+            _run(conn, statements)
             for created, chash in extra:
                 exists = conn.execute(
                     "SELECT 1 FROM reports WHERE id = ?", (created["id"],)
                 ).fetchone()
                 if exists is None:
-                    _insert(conn, created, chash, actor, "create")
+                    _run(conn, common.create_statements(created, chash, actor))
             return new
 
         return self._write(op)
@@ -272,7 +237,7 @@ class SQLiteStore:
         total = 0
         for item in reports:
             chunk.append(item)
-            if len(chunk) >= 20000:
+            if len(chunk) >= _BULK_CHUNK:
                 total += self._write(_bulk_op(chunk, actor))
                 chunk = []
         if chunk:
@@ -281,9 +246,7 @@ class SQLiteStore:
 
     # -- reads ------------------------------------------------------------------------------
     def get_report(self, report_id: str) -> dict[str, Any] | None:
-        row = (
-            self._reader().execute("SELECT body FROM reports WHERE id = ?", (report_id,)).fetchone()
-        )
+        row = self._reader().execute(common.GET_BODY, (report_id,)).fetchone()
         return json.loads(row[0]) if row else None
 
     def list_reports(
@@ -296,41 +259,27 @@ class SQLiteStore:
         after_seq: int = 0,
         limit: int = 10000,
     ) -> tuple[list[dict[str, Any]], int | None]:
-        where = ["seq > ?"]
-        params: list[Any] = [after_seq]
-        for column, value in (("kind", kind), ("township_code", township), ("reporter", reporter)):
-            if value is not None:
-                where.append(f"{column} = ?")
-                params.append(value)
-        if since_ts is not None:
-            where.append("updated_ts >= ?")
-            params.append(since_ts)
-        sql = f"SELECT seq, body FROM reports WHERE {' AND '.join(where)} ORDER BY seq LIMIT ?"
-        rows = self._reader().execute(sql, (*params, limit + 1)).fetchall()
-        more = len(rows) > limit
-        rows = rows[:limit]
-        reports = [json.loads(r[1]) for r in rows]
-        return reports, (rows[-1][0] if more and rows else None)
+        sql, params = common.list_reports_query(
+            kind=kind,
+            township=township,
+            since_ts=since_ts,
+            reporter=reporter,
+            after_seq=after_seq,
+            limit=limit,
+        )
+        return common.reports_page(self._reader().execute(sql, params).fetchall(), limit)
 
     def changes_after(self, seq: int, limit: int = 1000) -> list[Change]:
-        rows = self._reader().execute(
-            "SELECT seq, report_id, at_ts, actor, action, reason, body FROM changes "
-            "WHERE seq > ? ORDER BY seq LIMIT ?",
-            (seq, limit),
-        )
-        return [_change(r) for r in rows]
+        rows = self._reader().execute(common.CHANGES_AFTER, (seq, limit))
+        return [common.change_of(r) for r in rows]
 
     def last_change_seq(self) -> int:
-        row = self._reader().execute("SELECT MAX(seq) FROM changes").fetchone()
+        row = self._reader().execute(common.LAST_CHANGE_SEQ).fetchone()
         return int(row[0] or 0)
 
     def audit_log(self, report_id: str) -> list[Change]:
-        rows = self._reader().execute(
-            "SELECT seq, report_id, at_ts, actor, action, reason, body FROM changes "
-            "WHERE report_id = ? ORDER BY seq",
-            (report_id,),
-        )
-        return [_change(r) for r in rows]
+        rows = self._reader().execute(common.AUDIT_LOG, (report_id,))
+        return [common.change_of(r) for r in rows]
 
     def read(self, sql: str, params: Sequence[Any] = ()) -> list[dict[str, Any]]:
         return [dict(r) for r in self._reader().execute(sql, tuple(params)).fetchall()]
@@ -339,93 +288,34 @@ class SQLiteStore:
     def add_user(self, user: User) -> None:
         def op(conn: sqlite3.Connection) -> None:
             try:
-                conn.execute(
-                    "INSERT INTO users (name, role, password_hash, created_ts, disabled) "
-                    "VALUES (?, ?, ?, ?, ?)",
-                    (user.name, user.role, user.password_hash, user.created_ts, int(user.disabled)),
-                )
+                conn.execute(common.INSERT_USER, common.user_params(user))
             except sqlite3.IntegrityError:
                 raise Conflict("an account with this name exists", field="name") from None
 
         self._write(op)
 
     def get_user(self, name: str) -> User | None:
-        row = (
-            self._reader()
-            .execute(
-                "SELECT name, role, password_hash, created_ts, disabled FROM users WHERE name = ?",
-                (name,),
-            )
-            .fetchone()
-        )
-        return User(row[0], row[1], row[2], row[3], bool(row[4])) if row else None
+        return common.user_of(self._reader().execute(common.SELECT_USER, (name,)).fetchone())
 
     def get_meta(self, key: str) -> str | None:
-        row = self._reader().execute("SELECT value FROM meta WHERE key = ?", (key,)).fetchone()
+        row = self._reader().execute(common.GET_META, (key,)).fetchone()
         return row[0] if row else None
 
     def set_meta(self, key: str, value: str) -> None:
-        self._write(
-            lambda conn: conn.execute(
-                "INSERT INTO meta (key, value) VALUES (?, ?) "
-                "ON CONFLICT (key) DO UPDATE SET value = excluded.value",
-                (key, value),
-            )
-        )
+        self._write(lambda conn: conn.execute(common.SET_META, (key, value)))
 
 
-def _insert(
-    conn: sqlite3.Connection,
-    report: dict[str, Any],
-    content_hash: str,
-    actor: str | None,
-    action: str,
-) -> None:
-    body = dumps(report)
-    conn.execute(_INSERT_REPORT, (*[report.get(c) for c in REPORT_COLUMNS], content_hash, body))
-    conn.execute(
-        _INSERT_CHANGE,
-        (report["id"], report.get("received_ts") or time.time(), actor, action, None, body),
-    )
-    _apply_agg(conn, report, +1)
-
-
-def _apply_agg(conn: sqlite3.Connection, report: dict[str, Any], sign: int) -> None:
-    delta = agg_delta(report, sign)
-    if delta is not None:
-        key, n, people = delta
-        conn.execute(_UPSERT_AGG, (*key, n, people))
+def _run(conn: sqlite3.Connection, statements: list[Statement]) -> None:
+    for name, params in statements:
+        conn.execute(common.WRITE_SQL[name], params)
 
 
 def _bulk_op(chunk: list[tuple[dict[str, Any], str]], actor: str | None) -> _Op:
     def op(conn: sqlite3.Connection) -> int:
-        rows = []
-        changes = []
-        sums: dict[tuple[str, ...], list[int]] = {}
-        for report, chash in chunk:
-            body = dumps(report)
-            rows.append((*[report.get(c) for c in REPORT_COLUMNS], chash, body))
-            changes.append((report["id"], report.get("received_ts"), actor, "create", None, body))
-            delta = agg_delta(report, +1)
-            if delta is not None:
-                acc = sums.setdefault(delta[0], [0, 0])
-                acc[0] += delta[1]
-                acc[1] += delta[2]
-        conn.executemany(_INSERT_REPORT, rows)
-        conn.executemany(_INSERT_CHANGE, changes)
-        conn.executemany(_UPSERT_AGG, [(*k, v[0], v[1]) for k, v in sums.items()])
+        rows, changes, sums = common.bulk_rows(chunk, actor)
+        conn.executemany(common.INSERT_REPORT, rows)
+        conn.executemany(common.INSERT_CHANGE, changes)
+        conn.executemany(common.UPSERT_AGG, sums)
         return len(rows)
 
     return op
-
-
-def _change(row: Sequence[Any]) -> Change:
-    return Change(
-        seq=row[0],
-        report_id=row[1],
-        at_ts=row[2],
-        actor=row[3],
-        action=row[4],
-        reason=row[5],
-        report=json.loads(row[6]),
-    )

@@ -36,7 +36,7 @@ FEED_FIELDS = (
 
 
 def _pick(report: dict[str, Any], fields: tuple[str, ...]) -> dict[str, Any]:
-    out = {f: report.get(f) for f in fields}
+    out: dict[str, Any] = {f: report.get(f) for f in fields}
     if isinstance(out.get("note"), str) and len(out["note"]) > 280:
         out["note"] = out["note"][:280] + "…"
     return out

@@ -124,12 +124,16 @@ class Rollup:
         seq0 = self.store.last_change_seq() if not rows else int(rows[0]["s0"] or 0)
         for r in rows:
             n, p = int(r["n"] or 0), int(r["p"] or 0)
+            # agg keeps a group at zero once its reports are retracted; following the log drops
+            # such groups (_bump), so the seed does too and both give the same rows.
+            if n == 0 and p == 0:
+                continue
             if r["part"] == "a":
                 key = (r["k1"], r["k2"], r["k3"], r["k4"], r["kind"], r["subtype"])
                 self.area[key] = [n, p]
             elif r["part"] == "h":
                 self.hourly[(r["k1"], r["kind"], r["subtype"])] = [n, p]
-            else:
+            elif p:  # evacuations of no one move no one: no entry, as when following
                 self.evac_day[(r["k1"], r["k3"], r["k4"])] = p
         # Per-report parts are read after seq0 and may be newer; following the log from seq0
         # sets them again to each report's latest snapshot, so they converge all the same.
@@ -193,7 +197,11 @@ class Rollup:
         _bump(self.hourly, (hour, kind, subtype), sign, people)
         if kind == "evacuation":
             day_key = (hour[:10], village, shelter)
-            self.evac_day[day_key] = self.evac_day.get(day_key, 0) + people
+            total = self.evac_day.get(day_key, 0) + people
+            if total:
+                self.evac_day[day_key] = total
+            else:
+                self.evac_day.pop(day_key, None)
 
     def _set_by_id(self, r: dict[str, Any]) -> None:
         rid = r["id"]

@@ -50,6 +50,7 @@ def main() -> None:
             written, t_sim = timed(lambda: sim.simulate(store, catalogue, events=n, seed=args.seed))
         finally:
             store.close()
+        sim_mb = sum(p.stat().st_size for p in work.glob("sim.db*")) / 1e6
     finally:
         shutil.rmtree(work, ignore_errors=True)
     print(f"events requested           {n:>10,}")
@@ -57,6 +58,9 @@ def main() -> None:
     print(f"bulk_load only (prebuilt)  {t_bulk:8.1f} s  {n / t_bulk:>10,.0f} events/s")
     print(
         f"simulate end to end        {t_sim:8.1f} s  {written / t_sim:>10,.0f} events/s  ({written:,} written)"
+    )
+    print(
+        f"simulate file size         {sim_mb:8,.0f} MB  ({sim_mb * 1e6 / max(1, written):,.0f} B/event)"
     )
     print(f"ratio simulate / bulk_load {t_sim / t_bulk:8.2f}  (1.0 = storage is the whole cost)")
     print(f"projected 1,000,000 events {t_sim * 1_000_000 / n:8.0f} s  (target: about 60 s)")

@@ -83,9 +83,25 @@ def report_row(report: dict[str, Any], content_hash: str) -> tuple[Any, ...]:
     return (*map(report.get, REPORT_COLUMNS), content_hash, dumps(report))
 
 
+# local_hour by UTC hour: Asia/Shanghai has been a whole number of hours from UTC since the
+# 1940s, so every timestamp of one UTC hour falls in one local hour. Bulk loads ask a million
+# times for a few thousand distinct hours (the tz conversion was a fifth of their Python time).
+_HOURS: dict[int, str] = {}
+
+
+def hour_of(ts: float) -> str:
+    bucket = int(ts // 3600)
+    hour = _HOURS.get(bucket)
+    if hour is None:
+        hour = local_hour(ts)
+        if ts >= 0 and len(_HOURS) < 1_000_000:
+            _HOURS[bucket] = hour
+    return hour
+
+
 def agg_key(report: dict[str, Any]) -> tuple[str, ...]:
     return (
-        local_hour(report["occurred_ts"]),
+        hour_of(report["occurred_ts"]),
         report["kind"],
         report.get("subtype") or "",
         report.get("township_code") or "",

@@ -16,7 +16,8 @@ from __future__ import annotations
 
 import json
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from concurrent.futures import Future
 from typing import Any
 
 from floodpost.storage.base import (
@@ -134,9 +135,7 @@ def modification(
     return new, extra, statements
 
 
-def bulk_rows(
-    chunk: Sequence[tuple[dict[str, Any], str]], actor: str | None
-) -> tuple[list[tuple[Any, ...]], list[tuple[Any, ...]], list[tuple[Any, ...]]]:
+def bulk_rows(chunk: Sequence[tuple[dict[str, Any], str]], actor: str | None) -> BulkRows:
     """(reports rows, changes rows, agg upsert rows) for many new reports at once; the audit rows
     leave their snapshot in reports.body, and the aggregates are summed per key first."""
     columns = REPORT_COLUMNS
@@ -156,6 +155,47 @@ def bulk_rows(
                 acc[0] += delta[1]
                 acc[1] += delta[2]
     return rows, changes, [(*k, v[0], v[1]) for k, v in sums.items()]
+
+
+BulkRows = tuple[list[tuple[Any, ...]], list[tuple[Any, ...]], list[tuple[Any, ...]]]
+
+
+def batches(items: Iterable[Any], size: int) -> Iterator[list[Any]]:
+    batch: list[Any] = []
+    for item in items:
+        batch.append(item)
+        if len(batch) >= size:
+            yield batch
+            batch = []
+    if batch:
+        yield batch
+
+
+def pipelined_bulk_load(
+    reports: Iterable[tuple[dict[str, Any], str]],
+    actor: str | None,
+    size: int,
+    submit: Callable[[BulkRows], Future[int]],
+) -> int:
+    """Prepare chunk k+1 (JSON bodies, rows, summed aggregates) in the calling thread while the
+    writer inserts chunk k: the Python work and the database work overlap instead of taking
+    turns. Each chunk is one transaction; returns once every chunk is durable, and after a
+    failure, once the chunk already handed to the writer has finished."""
+    total = 0
+    pending: Future[int] | None = None
+    try:
+        for chunk in batches(reports, size):
+            prepared = bulk_rows(chunk, actor)
+            if pending is not None:
+                total += pending.result()
+            pending = submit(prepared)
+    except BaseException:
+        if pending is not None:
+            pending.exception()  # wait; the first error is the one to report
+        raise
+    if pending is not None:
+        total += pending.result()
+    return total
 
 
 def list_reports_query(
@@ -187,6 +227,56 @@ def reports_page(
     more = len(rows) > limit
     rows = rows[:limit]
     return [json.loads(r[1]) for r in rows], (rows[-1][0] if more and rows else None)
+
+
+class SharedReads:
+    """The read methods of the Store interface, the same on both backends; a backend provides
+    `_rows(sql, params)` running `?`-style SQL on a reader connection."""
+
+    def _rows(self, sql: str, params: Sequence[Any] = ()) -> Sequence[Sequence[Any]]:
+        raise NotImplementedError
+
+    def get_report(self, report_id: str) -> dict[str, Any] | None:
+        rows = self._rows(GET_BODY, (report_id,))
+        return json.loads(rows[0][0]) if rows else None
+
+    def list_reports(
+        self,
+        *,
+        kind: str | None = None,
+        township: str | None = None,
+        since_ts: float | None = None,
+        reporter: str | None = None,
+        after_seq: int = 0,
+        limit: int = 10000,
+    ) -> tuple[list[dict[str, Any]], int | None]:
+        sql, params = list_reports_query(
+            kind=kind,
+            township=township,
+            since_ts=since_ts,
+            reporter=reporter,
+            after_seq=after_seq,
+            limit=limit,
+        )
+        return reports_page(self._rows(sql, params), limit)
+
+    def changes_after(self, seq: int, limit: int = 1000) -> list[Change]:
+        return [change_of(r) for r in self._rows(CHANGES_AFTER, (seq, limit))]
+
+    def last_change_seq(self) -> int:
+        rows = self._rows(LAST_CHANGE_SEQ)
+        return int(rows[0][0] or 0)
+
+    def audit_log(self, report_id: str) -> list[Change]:
+        return [change_of(r) for r in self._rows(AUDIT_LOG, (report_id,))]
+
+    def get_user(self, name: str) -> User | None:
+        rows = self._rows(SELECT_USER, (name,))
+        return user_of(rows[0] if rows else None)
+
+    def get_meta(self, key: str) -> str | None:
+        rows = self._rows(GET_META, (key,))
+        return rows[0][0] if rows else None
 
 
 def user_params(user: User) -> tuple[Any, ...]:

@@ -14,6 +14,7 @@ connections.
 
 from __future__ import annotations
 
+import functools
 import json
 import queue
 import re
@@ -33,7 +34,6 @@ from floodpost.storage import common
 from floodpost.storage.base import (
     AGG_KEYS,
     REPORT_COLUMNS,
-    Change,
     Modifier,
     User,
     agg_delta,
@@ -92,10 +92,7 @@ def to_psycopg_sql(sql: str) -> str:
 
 # The shared statements (common.py), in psycopg's placeholder style.
 _SQL = {name: to_psycopg_sql(sql) for name, sql in common.WRITE_SQL.items()}
-_Q = {
-    name: to_psycopg_sql(getattr(common, name))
-    for name in ("CHANGES_AFTER", "AUDIT_LOG", "GET_BODY", "SELECT_USER", "GET_META", "SET_META")
-}
+_psycopg_sql = functools.lru_cache(maxsize=256)(to_psycopg_sql)
 _INSERT_USER = to_psycopg_sql(common.INSERT_USER) + " ON CONFLICT (name) DO NOTHING RETURNING name"
 
 
@@ -178,9 +175,12 @@ class _Writer(threading.Thread):
         self.commits = 0
 
     def submit(self, op: _Op) -> Any:
+        return self.submit_nowait(op).result()
+
+    def submit_nowait(self, op: _Op) -> Future[Any]:
         fut: Future[Any] = Future()
         self.jobs.put((op, fut))
-        return fut.result()
+        return fut
 
     def run(self) -> None:
         while True:
@@ -265,7 +265,7 @@ class _Writer(threading.Thread):
         self.join(timeout=30)
 
 
-class PostgresStore:
+class PostgresStore(common.SharedReads):
     def __init__(self, url: str, *, readers: int = _READERS) -> None:
         self.url = url
         self.migrate()
@@ -278,7 +278,8 @@ class PostgresStore:
         return self._writer.submit(op)
 
     def _rows(self, sql: str, params: Sequence[Any] = ()) -> list[tuple[Any, ...]]:
-        return self._pool.run(lambda conn: conn.execute(sql, tuple(params)).fetchall())
+        query = _psycopg_sql(sql)  # `?` style, as in common.py
+        return self._pool.run(lambda conn: conn.execute(query, tuple(params)).fetchall())
 
     @property
     def commit_count(self) -> int:
@@ -345,52 +346,11 @@ class PostgresStore:
         return self._write(op)
 
     def bulk_load(self, reports: Iterable[tuple[dict[str, Any], str]], *, actor: str | None) -> int:
-        chunk: list[tuple[dict[str, Any], str]] = []
-        total = 0
-        for item in reports:
-            chunk.append(item)
-            if len(chunk) >= _BULK_CHUNK:
-                total += self._write(_bulk_op(chunk, actor))
-                chunk = []
-        if chunk:
-            total += self._write(_bulk_op(chunk, actor))
-        return total
+        return common.pipelined_bulk_load(
+            reports, actor, _BULK_CHUNK, lambda rows: self._writer.submit_nowait(_bulk_op(rows))
+        )
 
     # -- reads ------------------------------------------------------------------------------
-    def get_report(self, report_id: str) -> dict[str, Any] | None:
-        rows = self._rows(_Q["GET_BODY"], (report_id,))
-        return json.loads(rows[0][0]) if rows else None
-
-    def list_reports(
-        self,
-        *,
-        kind: str | None = None,
-        township: str | None = None,
-        since_ts: float | None = None,
-        reporter: str | None = None,
-        after_seq: int = 0,
-        limit: int = 10000,
-    ) -> tuple[list[dict[str, Any]], int | None]:
-        sql, params = common.list_reports_query(
-            kind=kind,
-            township=township,
-            since_ts=since_ts,
-            reporter=reporter,
-            after_seq=after_seq,
-            limit=limit,
-        )
-        return common.reports_page(self._rows(to_psycopg_sql(sql), params), limit)
-
-    def changes_after(self, seq: int, limit: int = 1000) -> list[Change]:
-        return [common.change_of(r) for r in self._rows(_Q["CHANGES_AFTER"], (seq, limit))]
-
-    def last_change_seq(self) -> int:
-        rows = self._rows(common.LAST_CHANGE_SEQ)
-        return int(rows[0][0] or 0)
-
-    def audit_log(self, report_id: str) -> list[Change]:
-        return [common.change_of(r) for r in self._rows(_Q["AUDIT_LOG"], (report_id,))]
-
     def read(self, sql: str, params: Sequence[Any] = ()) -> list[dict[str, Any]]:
         query = to_psycopg_sql(sql)
         rows = self._pool.run(
@@ -407,16 +367,8 @@ class PostgresStore:
 
         self._write(op)
 
-    def get_user(self, name: str) -> User | None:
-        rows = self._rows(_Q["SELECT_USER"], (name,))
-        return common.user_of(rows[0] if rows else None)
-
-    def get_meta(self, key: str) -> str | None:
-        rows = self._rows(_Q["GET_META"], (key,))
-        return rows[0][0] if rows else None
-
     def set_meta(self, key: str, value: str) -> None:
-        self._write(lambda conn: conn.execute(_Q["SET_META"], (key, value)))
+        self._write(lambda conn: conn.execute(_psycopg_sql(common.SET_META), (key, value)))
 
 
 def _insert(
@@ -450,9 +402,10 @@ def _insert(
     return None if row[0] else (row[1], row[2])
 
 
-def _bulk_op(chunk: list[tuple[dict[str, Any], str]], actor: str | None) -> _Op:
+def _bulk_op(prepared: common.BulkRows) -> _Op:
+    rows, changes, sums = prepared
+
     def op(conn: psycopg.Connection) -> int:
-        rows, changes, sums = common.bulk_rows(chunk, actor)
         with conn.cursor() as cur:
             # COPY is several times faster than INSERT for replay and simulate loads.
             with cur.copy(f"COPY reports ({REPORT_FIELDS}) FROM STDIN") as copy:

@@ -25,7 +25,6 @@ import gc
 import hashlib
 import heapq
 import json
-import sys
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime
@@ -68,7 +67,6 @@ CORRECTION_SHARE = 0.002
 CORRECTION_MAX = 2000
 CHUNK = 50_000
 _MASK64 = (1 << 64) - 1
-SWITCH_INTERVAL_S = 0.0005
 
 
 # One encoder for every report: json.dumps with options builds a new one per call.
@@ -379,15 +377,6 @@ def simulate(store: Store, catalogue: Catalogue, *, events: int, seed: int = 0) 
             loaded.extend(r for r, _ in part[:: max(1, len(part) // 2000)])
             yield from part
 
-    # While this thread builds reports non-stop, the writer thread takes the GIL back after
-    # every row it inserts; with the default 5 ms switch interval it waits most of that time
-    # (bench/bench_bulk.py: 200,000 inserts 0.4 s alone, 2.3 s beside a busy thread at 5 ms,
-    # 0.55 s at 0.5 ms).
-    interval = sys.getswitchinterval()
-    sys.setswitchinterval(min(interval, SWITCH_INTERVAL_S))
-    try:
-        written = store.bulk_load(log(), actor=ACTOR)
-    finally:
-        sys.setswitchinterval(interval)
+    written = store.bulk_load(log(), actor=ACTOR)
     written += _corrections(store, loaded, events - written, seed)
     return written

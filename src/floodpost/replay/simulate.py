@@ -298,15 +298,16 @@ def _lifecycle(
             r.update(state="en_route", en_route_ts=t0 + 2 * step, state_ts=t0 + 2 * step)
         return None
     done = t0 + 3 * step + (pick[0] * 4 * 3600)
+    done_at = _iso1(done)  # formatted once: it is five fields of the request and its rescue
     r.update(state="resolved", assignee=team, assigned_ts=t0 + step, en_route_ts=t0 + 2 * step,
-             state_ts=done, resolved_ts=done, resolved_at=_iso1(done), updated_ts=done,
-             updated_at=_iso1(done), version=4)  # fmt: skip
+             state_ts=done, resolved_ts=done, resolved_at=done_at, updated_ts=done,
+             updated_at=done_at, version=4)  # fmt: skip
     if pick[2] < 0.6:
         n = max(1, int(r["people"]))
         r.update(resolution="rescued", rescued=n)
         rescue_id = rescue_id_for(r["id"])
         r["rescue_id"] = rescue_id
-        sub = {"id": rescue_id, "kind": "rescue", "occurred_at": _iso1(done), "lon": r["lon"],
+        sub = {"id": rescue_id, "kind": "rescue", "occurred_at": done_at, "lon": r["lon"],
                "lat": r["lat"], "village_code": r["village_code"], "people": n, "note": "",
                "accuracy_m": None, "shelter_id": None, "team": team, "subtype": "other",
                "reservoir_id": None, "reservoir_status": None, "urgency": "normal",
@@ -314,7 +315,7 @@ def _lifecycle(
         chash = _canon_hash(sub)
         rescue = dict(sub)
         rescue.update(
-            occurred_ts=done, received_at=_iso1(done), received_ts=done, updated_at=_iso1(done),
+            occurred_ts=done, received_at=done_at, received_ts=done, updated_at=done_at,
             updated_ts=done, township_code=r["township_code"], zone_id=r["zone_id"],
             responsible=r["responsible"], outside_county=False, distance_outside_m=0.0,
             reporter=ACTOR, status="active", version=1, subtype=None, reservoir_id=None,

@@ -258,3 +258,23 @@ def test_escalated_follows_the_live_rules():
     open_new = req("new")
     assert not was_escalated(open_new, t0 + 600, limits)
     assert was_escalated(open_new, t0 + 16 * 60, limits)
+
+
+def test_a_resolved_request_corrected_later_keeps_its_resolution_moment():
+    from floodpost.stats.requests import EscalationLimits, was_escalated
+    from floodpost.stats.rollup import HelpRequest
+
+    t0 = 1_000_000.0
+    body = {
+        "state": "resolved",
+        "occurred_ts": t0 - 60,
+        "received_ts": t0,
+        "assigned_ts": t0 + 60,
+        "en_route_ts": t0 + 120,
+        "resolved_ts": t0 + 30 * 60,
+        "updated_ts": t0 + 5 * 3600,  # a note corrected hours after the rescue
+    }
+    h = HelpRequest.of(body)
+    assert h.resolved_end == t0 - 60 + 30 * 60
+    limits = EscalationLimits(unassigned_s=15 * 60, stale_s=60 * 60)
+    assert not was_escalated(h, t0 + 10 * 3600, limits)

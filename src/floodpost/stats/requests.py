@@ -30,7 +30,7 @@ class EscalationLimits:
 def was_escalated(h: HelpRequest, now_ts: float, limits: EscalationLimits) -> bool:
     """Whether the live rules escalated the request at some point of its life: still unassigned
     too long after receipt, or too long between two lifecycle steps (or since the last one)."""
-    end = h.updated_ts if h.state == "resolved" else now_ts
+    end = (h.resolved_ts or h.updated_ts) if h.state == "resolved" else now_ts
     first_assigned = h.assigned_ts if h.assigned_ts is not None else end
     if first_assigned - h.received_ts > limits.unassigned_s:
         return True
@@ -63,7 +63,7 @@ def _settled(rollup: Rollup, limits: EscalationLimits) -> dict[str, Any]:
         by_state[h.state] = by_state.get(h.state, 0) + 1
         if h.state == "resolved":
             if h.escalated is None:
-                h.escalated = was_escalated(h, h.updated_ts, limits)
+                h.escalated = was_escalated(h, h.resolved_ts or h.updated_ts, limits)
             escalated += h.escalated
         else:
             still_open.append(h)

@@ -44,6 +44,9 @@ class HelpRequest:
     updated_ts: float
     assigned_ts: float | None
     en_route_ts: float | None
+    # When it was resolved: its own field, not the last update — a resolved request may still be
+    # corrected later (older stores without the field fall back to the last update).
+    resolved_ts: float | None = None
     # Whether a resolved request had been escalated: fixed once resolved, so worked out once
     # (a change to the request replaces this object).
     escalated: bool | None = None
@@ -60,9 +63,12 @@ class HelpRequest:
             float(r["updated_ts"]),
             _float(r.get("assigned_ts")),
             _float(r.get("en_route_ts")),
+            _float(r.get("resolved_ts")),
         )
         if h.state == "resolved":
-            h.resolved_end = h.occurred_ts + max(0.0, h.updated_ts - h.received_ts)
+            if h.resolved_ts is None:
+                h.resolved_ts = h.updated_ts
+            h.resolved_end = h.occurred_ts + max(0.0, h.resolved_ts - h.received_ts)
         return h
 
 

@@ -157,3 +157,31 @@ def test_reopen_keeps_everything(store_url):
         assert s2.get_report(report["id"])["people"] == 12
     finally:
         s2.close()
+
+
+def test_closing_while_another_thread_reads_neither_crashes_nor_hangs(sqlite_url):
+    """A background thread (the live map's warm-up) may still be reading when the app stops."""
+    import threading
+
+    from floodpost.errors import Unavailable
+    from floodpost.storage import open_store
+
+    s = open_store(sqlite_url)
+    items = [_report(people=i) for i in range(2000)]
+    s.bulk_load(items, actor="sim")
+    outcome = []
+
+    def reader():
+        try:
+            while True:
+                s.read("SELECT SUM(people) AS p FROM reports GROUP BY kind")
+        except Unavailable:
+            outcome.append("unavailable")
+
+    t = threading.Thread(target=reader)
+    t.start()
+    s.close()
+    t.join(timeout=10)
+    assert outcome == ["unavailable"]
+    with pytest.raises(Unavailable):
+        s.create_report(*_report(), actor="late")

@@ -62,6 +62,13 @@ class TooLarge(FloodpostError):
     code = "too_large"
 
 
+class Unavailable(FloodpostError):
+    """The store was closed (the server is shutting down): try again shortly."""
+
+    status = 503
+    code = "unavailable"
+
+
 class ConfigError(FloodpostError):
     """Bad configuration or bad data files: raised at start-up, never per request."""
 

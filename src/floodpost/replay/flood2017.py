@@ -32,7 +32,7 @@ from typing import Any
 from floodpost.geo.routing import ReportRouter
 from floodpost.reports.lifecycle import rescue_id_for
 from floodpost.reports.model import iso_utc, parse_report
-from floodpost.reports.stored import LOCAL_TZ, build_stored
+from floodpost.reports.stored import LOCAL_TZ, RoutingOf, build_stored
 
 EVACUATED = 59_700
 RESCUED = 1_960
@@ -414,20 +414,10 @@ def apply_step(report: dict[str, Any], step: Step) -> list[tuple[dict[str, Any],
     }
     created = parse_report(payload)
     rescue = build_stored(
-        created, _Routed(report), reporter=report["reporter"], received_ts=step.ts
+        created, RoutingOf.of(report), reporter=report["reporter"], received_ts=step.ts
     )
     rescue["help_request_id"] = report["id"]
     return [(rescue, created.content_hash())]
-
-
-class _Routed:
-    def __init__(self, r: dict[str, Any]) -> None:
-        self.township_code = r.get("township_code")
-        self.village_code = r.get("village_code")
-        self.zone_id = r.get("zone_id")
-        self.responsible = r.get("responsible")
-        self.outside_county = bool(r.get("outside_county"))
-        self.distance_outside_m = float(r.get("distance_outside_m") or 0.0)
 
 
 def build_log(catalogue: Any, seed: int = 2017) -> list[tuple[dict[str, Any], str]]:

@@ -19,7 +19,7 @@ from typing import Any
 
 from floodpost.errors import Conflict, InvalidInput, NotFound
 from floodpost.reports.model import MAX_PEOPLE, MAX_SHORT_CHARS, RESOLUTIONS, iso_utc, parse_report
-from floodpost.reports.stored import build_stored
+from floodpost.reports.stored import RoutingOf, build_stored
 from floodpost.storage.base import Store
 
 Clock = Callable[[], float]
@@ -146,22 +146,10 @@ def _rescue_report(help_req: dict[str, Any], n: int, now: float, actor: str | No
     else:
         payload["village_code"] = help_req["village_code"]
     created = parse_report(payload)
-    routing = _SameRouting(help_req)
+    routing = RoutingOf.of(help_req)  # the rescue happened where help was asked
     stored = build_stored(created, routing, reporter=actor, received_ts=now)
     stored["help_request_id"] = help_req["id"]
     return stored, created.content_hash()
-
-
-class _SameRouting:
-    """The rescue happened where the help was asked for: reuse that routing."""
-
-    def __init__(self, r: dict[str, Any]) -> None:
-        self.township_code = r.get("township_code")
-        self.village_code = r.get("village_code")
-        self.zone_id = r.get("zone_id")
-        self.responsible = r.get("responsible")
-        self.outside_county = bool(r.get("outside_county"))
-        self.distance_outside_m = float(r.get("distance_outside_m") or 0.0)
 
 
 def resolve(

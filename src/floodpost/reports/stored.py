@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import time
+from dataclasses import dataclass
 from typing import Any, Protocol
 from zoneinfo import ZoneInfo
 
@@ -25,6 +26,29 @@ class RoutingLike(Protocol):
     def outside_county(self) -> bool: ...
     @property
     def distance_outside_m(self) -> float: ...
+
+
+@dataclass(frozen=True)
+class RoutingOf:
+    """The routing an already stored report carries (a rescue is routed where help was asked)."""
+
+    township_code: str | None
+    village_code: str | None
+    zone_id: str | None
+    responsible: str | None
+    outside_county: bool
+    distance_outside_m: float
+
+    @classmethod
+    def of(cls, r: dict[str, Any]) -> RoutingOf:
+        return cls(
+            r.get("township_code"),
+            r.get("village_code"),
+            r.get("zone_id"),
+            r.get("responsible"),
+            bool(r.get("outside_county")),
+            float(r.get("distance_outside_m") or 0.0),
+        )
 
 
 def build_stored(

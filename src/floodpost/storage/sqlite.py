@@ -18,7 +18,7 @@ from concurrent.futures import Future
 from pathlib import Path
 from typing import Any
 
-from floodpost.errors import Conflict
+from floodpost.errors import Conflict, Unavailable
 from floodpost.storage import common
 from floodpost.storage.base import Modifier, User
 from floodpost.storage.common import Statement
@@ -57,13 +57,21 @@ class _Writer(threading.Thread):
         self.conn.execute("PRAGMA cache_size=-262144")
         self.jobs: queue.Queue[tuple[_Op, Future[Any]] | None] = queue.Queue()
         self.commits = 0
+        # Once stopping, new work is refused at once: queued behind the stop it would never run
+        # and its caller would wait forever.
+        self._gate = threading.Lock()
+        self._stopping = False
 
     def submit(self, op: _Op) -> Any:
         return self.submit_nowait(op).result()
 
     def submit_nowait(self, op: _Op) -> Future[Any]:
         fut: Future[Any] = Future()
-        self.jobs.put((op, fut))
+        with self._gate:
+            if self._stopping:
+                fut.set_exception(Unavailable("the store is closed"))
+            else:
+                self.jobs.put((op, fut))
         return fut
 
     def run(self) -> None:
@@ -118,7 +126,9 @@ class _Writer(threading.Thread):
                 fut.set_result(value)
 
     def stop(self) -> None:
-        self.jobs.put(None)
+        with self._gate:
+            self._stopping = True
+            self.jobs.put(None)
         self.join(timeout=30)
 
 
@@ -130,28 +140,39 @@ class SQLiteStore(common.SharedReads):
             Path(path).expanduser().parent.mkdir(parents=True, exist_ok=True)
         self.path = str(Path(path).expanduser())
         self._local = threading.local()
-        self._readers: list[sqlite3.Connection] = []
+        # Each thread's read connection with a lock held while it is used: close() takes every
+        # lock before closing, because closing a connection another thread is reading from
+        # crashes the interpreter (seen with a start-up warm-up thread and a test's teardown).
+        self._readers: list[tuple[sqlite3.Connection, threading.Lock]] = []
         self._readers_lock = threading.Lock()
+        self._closed = False
         self.migrate()
         self._writer = _Writer(self.path)
         self._writer.start()
 
     # -- plumbing ---------------------------------------------------------------------------
-    def _reader(self) -> sqlite3.Connection:
-        conn = getattr(self._local, "conn", None)
-        if conn is None:
-            conn = _connect(self.path, readonly=True)
-            conn.row_factory = sqlite3.Row
-            self._local.conn = conn
+    def _reader(self) -> tuple[sqlite3.Connection, threading.Lock]:
+        pair = getattr(self._local, "reader", None)
+        if pair is None:
             with self._readers_lock:
-                self._readers.append(conn)
-        return conn
+                if self._closed:
+                    raise Unavailable("the store is closed")
+                conn = _connect(self.path, readonly=True)
+                conn.row_factory = sqlite3.Row
+                pair = (conn, threading.Lock())
+                self._readers.append(pair)
+            self._local.reader = pair
+        return pair
 
     def _write(self, op: _Op) -> Any:
         return self._writer.submit(op)
 
     def _rows(self, sql: str, params: Sequence[Any] = ()) -> list[sqlite3.Row]:
-        return self._reader().execute(sql, tuple(params)).fetchall()
+        conn, lock = self._reader()
+        with lock:
+            if self._closed:
+                raise Unavailable("the store is closed")
+            return conn.execute(sql, tuple(params)).fetchall()
 
     @property
     def commit_count(self) -> int:
@@ -180,11 +201,13 @@ class SQLiteStore(common.SharedReads):
             conn.close()
 
     def close(self) -> None:
-        self._writer.stop()
         with self._readers_lock:
-            for conn in self._readers:
+            self._closed = True
+            readers, self._readers = self._readers, []
+        self._writer.stop()
+        for conn, lock in readers:
+            with lock:  # waits for a read in progress in another thread
                 conn.close()
-            self._readers.clear()
 
     # -- writes -----------------------------------------------------------------------------
     def create_report(
@@ -253,7 +276,7 @@ class SQLiteStore(common.SharedReads):
 
     # -- reads ------------------------------------------------------------------------------
     def read(self, sql: str, params: Sequence[Any] = ()) -> list[dict[str, Any]]:
-        return [dict(r) for r in self._reader().execute(sql, tuple(params)).fetchall()]
+        return [dict(r) for r in self._rows(sql, params)]
 
     # -- accounts and meta ------------------------------------------------------------------
     def add_user(self, user: User) -> None:

@@ -176,103 +176,76 @@ def build_command_post_map(catalogue: Any, settings: Any, translator: Translator
         data = collections.get(layer_id)
         if data is None:
             continue
-        if layer_id == "townships":
-            fills = {
-                f["id"]: TOWNSHIP_FILLS[i % len(TOWNSHIP_FILLS)]
-                for i, f in enumerate(data["features"])
-            }
-            add(
-                layer_id,
-                folium.GeoJson(
-                    data,
-                    name=safe_text(t.gettext("map.layer.townships_approximate")),
-                    show=show,
-                    style_function=lambda f, fills=fills: {
-                        **STYLE["township_line"],
-                        "fillColor": fills[f["id"]],
-                        "fillOpacity": 0.15 if has_basemap else 1.0,
-                    },
-                    # Name labels are per-feature permanent tooltips, added by map.js: folium
-                    # binds one tooltip to the whole group, which shows one label only.
-                    popup=_popup(layer_id, t),
-                ),
-            )
-        elif layer_id == "villages":
-            add(
-                layer_id,
-                folium.GeoJson(
-                    data,
-                    name=title(layer_id),
-                    show=show,
-                    style_function=lambda f: {
-                        **STYLE["village_line"],
-                        "fillColor": _village_fill(f["properties"]),
-                        # Unflagged villages let the township colour show through.
-                        "fillOpacity": 0.0 if _village_fill(f["properties"]) == "#ffffff" else 0.65,
-                    },
-                    highlight_function=lambda f: {"weight": 3, "color": "#1f3b73"},
-                    tooltip=_tooltip(["name"]),
-                    popup=_popup(layer_id, t),
-                ),
-            )
-        elif layer_id == "zones":
-            add(
-                layer_id,
-                folium.GeoJson(
-                    data,
-                    name=title(layer_id),
-                    show=show,
-                    style_function=lambda f: dict(STYLE["zone"]),
-                    tooltip=_tooltip(["name", "owner"]),
-                    popup=_popup(layer_id, t),
-                ),
-            )
-        elif layer_id == "county":
-            add(
-                layer_id,
-                folium.GeoJson(
-                    data,
-                    name=title(layer_id),
-                    show=show,
-                    style_function=lambda f: dict(STYLE["county"]),
-                ),
-            )
-        elif layer_id == "reservoirs":
-            add(
-                layer_id,
-                folium.GeoJson(
-                    data,
-                    name=title(layer_id),
-                    show=show,
-                    marker=folium.Marker(icon=folium.Icon(color="blue", icon="water", prefix="fa")),
-                    style_function=lambda f: {
-                        "markerColor": "darkblue" if f["properties"]["large"] else "blue"
-                    },
-                    tooltip=_tooltip(["name", "scale"]),
-                    popup=_popup(layer_id, t),
-                ),
-            )
-        elif layer_id == "shelters":
-            add(
-                layer_id,
-                folium.GeoJson(
-                    data,
-                    name=title(layer_id),
-                    show=show,
-                    marker=folium.Marker(
-                        icon=folium.Icon(color="green", icon="house", prefix="fa")
-                    ),
-                    style_function=lambda f: {
-                        "icon": SHELTER_ICON.get(f["properties"]["kind_raw"], "house")
-                    },
-                    tooltip=_tooltip(["name", "capacity"]),
-                    popup=_popup(layer_id, t),
-                ),
-            )
+        name = (
+            safe_text(t.gettext("map.layer.townships_approximate"))
+            if layer_id == "townships"
+            else title(layer_id)
+        )
+        options = _layer_options(layer_id, data, t, has_basemap)
+        add(layer_id, folium.GeoJson(data, name=name, show=show, **options))
     folium.LayerControl(position="topright", collapsed=False).add_to(m)
     m.fit_bounds([[south, west], [north, east]], padding=(10, 10))
     make_tree_offline(m)
     return m
+
+
+def _layer_options(
+    layer_id: str, data: dict[str, Any], t: Translator, has_basemap: bool
+) -> dict[str, Any]:
+    """Style, markers, tooltip and popup of one layer (every text in them escaped)."""
+    if layer_id == "townships":
+        fills = {
+            f["id"]: TOWNSHIP_FILLS[i % len(TOWNSHIP_FILLS)] for i, f in enumerate(data["features"])
+        }
+        return {
+            "style_function": lambda f: {
+                **STYLE["township_line"],
+                "fillColor": fills[f["id"]],
+                "fillOpacity": 0.15 if has_basemap else 1.0,
+            },
+            # Name labels are per-feature permanent tooltips, added by map.js: folium binds one
+            # tooltip to the whole group, which shows one label only.
+            "popup": _popup(layer_id, t),
+        }
+    if layer_id == "villages":
+        return {
+            "style_function": lambda f: {
+                **STYLE["village_line"],
+                "fillColor": _village_fill(f["properties"]),
+                # Unflagged villages let the township colour show through.
+                "fillOpacity": 0.0 if _village_fill(f["properties"]) == "#ffffff" else 0.65,
+            },
+            "highlight_function": lambda f: {"weight": 3, "color": "#1f3b73"},
+            "tooltip": _tooltip(["name"]),
+            "popup": _popup(layer_id, t),
+        }
+    if layer_id == "zones":
+        return {
+            "style_function": lambda f: dict(STYLE["zone"]),
+            "tooltip": _tooltip(["name", "owner"]),
+            "popup": _popup(layer_id, t),
+        }
+    if layer_id == "county":
+        return {"style_function": lambda f: dict(STYLE["county"])}
+    if layer_id == "reservoirs":
+        return {
+            "marker": folium.Marker(icon=folium.Icon(color="blue", icon="water", prefix="fa")),
+            "style_function": lambda f: {
+                "markerColor": "darkblue" if f["properties"]["large"] else "blue"
+            },
+            "tooltip": _tooltip(["name", "scale"]),
+            "popup": _popup(layer_id, t),
+        }
+    if layer_id == "shelters":
+        return {
+            "marker": folium.Marker(icon=folium.Icon(color="green", icon="house", prefix="fa")),
+            "style_function": lambda f: {
+                "icon": SHELTER_ICON.get(f["properties"]["kind_raw"], "house")
+            },
+            "tooltip": _tooltip(["name", "capacity"]),
+            "popup": _popup(layer_id, t),
+        }
+    raise ValueError(f"no map style for layer {layer_id!r}")
 
 
 def render_command_post(catalogue: Any, settings: Any, translator: Translator) -> MapPage:

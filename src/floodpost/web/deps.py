@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, TypeVar
 
 from fastapi import Request
 
@@ -12,6 +13,8 @@ from floodpost.geo.catalogue import Catalogue
 from floodpost.geo.routing import ReportRouter
 from floodpost.settings import Settings
 from floodpost.storage.base import Store
+
+T = TypeVar("T")
 
 
 @dataclass
@@ -24,6 +27,14 @@ class Context:
     clock: Clock = system_clock
     # Per-feature services (event broker, throttles...) registered by their modules at start-up.
     services: dict[str, Any] = field(default_factory=dict)
+
+    def service(self, name: str, make: Callable[[], T]) -> T:
+        """The app's one `name` service, made by `make` on first use. Two threads racing here
+        may both call `make`, but setdefault keeps one, so everyone shares the same object."""
+        found = self.services.get(name)
+        if found is None:
+            found = self.services.setdefault(name, make())
+        return found
 
 
 def get_ctx(request: Request) -> Context:

@@ -56,22 +56,14 @@ class Principal:
 
 
 def user_cache(ctx: Context) -> UserCache:
-    cache = ctx.services.get("auth.users")
-    if cache is None:
-        cache = ctx.services.setdefault(
-            "auth.users", UserCache(ctx.store, USER_CACHE_TTL_S, ctx.clock)
-        )
-    return cache
+    return ctx.service("auth.users", lambda: UserCache(ctx.store, USER_CACHE_TTL_S, ctx.clock))
 
 
 def login_throttle(ctx: Context) -> LoginThrottle:
-    throttle = ctx.services.get("auth.throttle")
-    if throttle is None:
-        s = ctx.settings
-        throttle = ctx.services.setdefault(
-            "auth.throttle", LoginThrottle(s.login_max_failures, s.login_window_s, ctx.clock)
-        )
-    return throttle
+    s = ctx.settings
+    return ctx.service(
+        "auth.throttle", lambda: LoginThrottle(s.login_max_failures, s.login_window_s, ctx.clock)
+    )
 
 
 def identify(request: Request) -> tuple[Principal | None, str | None]:

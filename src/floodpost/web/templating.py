@@ -58,14 +58,14 @@ def shows_demo_badge(request: Request) -> bool:
     ctx = getattr(request.app.state, "ctx", None)
     if ctx is None:
         return False
-    cached = ctx.services.get("page_demo_badge")
-    if cached is None:
-        catalogue = ctx.catalogue
-        cached = bool(ctx.settings.demo) or any(
-            catalogue.is_demo(layer_id) for layer_id in catalogue.layer_ids
-        )
-        ctx.services["page_demo_badge"] = cached
-    return cached
+    catalogue = ctx.catalogue
+    return ctx.service(
+        "page_demo_badge",
+        lambda: (
+            bool(ctx.settings.demo)
+            or any(catalogue.is_demo(layer_id) for layer_id in catalogue.layer_ids)
+        ),
+    )
 
 
 def county_name_for(request: Request, lang: str) -> str | None:
@@ -73,12 +73,12 @@ def county_name_for(request: Request, lang: str) -> str | None:
     ctx = getattr(request.app.state, "ctx", None)
     if ctx is None:
         return None
-    names = ctx.services.get("page_county_names")
-    if names is None:
+
+    def make() -> dict[str, str | None]:
         county: dict[str, Any] = next(iter(ctx.catalogue.records("county").values()), {})
-        names = {"zh_CN": county.get("name"), "en": county.get("name_en") or county.get("name")}
-        ctx.services["page_county_names"] = names
-    return names.get(lang)
+        return {"zh_CN": county.get("name"), "en": county.get("name_en") or county.get("name")}
+
+    return ctx.service("page_county_names", make).get(lang)
 
 
 def _recognised_user(request: Request) -> Any:

@@ -74,18 +74,15 @@ def _warm(ctx: Context) -> None:
 
 
 def live_state(ctx: Context) -> LiveState:
-    state = ctx.services.get("live.state")
-    if state is None:
-        state = ctx.services.setdefault(
-            "live.state",
-            LiveState(
-                ctx.store,
-                places_from_catalogue(ctx.catalogue),
-                Rules.from_settings(ctx.settings),
-                ctx.settings.silent_zone_hours,
-            ),
-        )
-    return state
+    return ctx.service(
+        "live.state",
+        lambda: LiveState(
+            ctx.store,
+            places_from_catalogue(ctx.catalogue),
+            Rules.from_settings(ctx.settings),
+            ctx.settings.silent_zone_hours,
+        ),
+    )
 
 
 def own_only(principal: Principal) -> str | None:

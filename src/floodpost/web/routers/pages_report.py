@@ -134,13 +134,13 @@ def build_places(layer_bytes: Any) -> dict[str, Any]:
 
 def _places_bytes(ctx: Context) -> tuple[bytes, bytes]:
     """(plain, gzipped) JSON, built once: the geodata does not change while serving."""
-    cached = ctx.services.get("report_places")
-    if cached is None:
+
+    def make() -> tuple[bytes, bytes]:
         places = build_places(ctx.catalogue.geojson_bytes)
         plain = json.dumps(places, ensure_ascii=False, separators=(",", ":")).encode()
-        cached = (plain, gzip.compress(plain, compresslevel=9, mtime=0))
-        ctx.services["report_places"] = cached
-    return cached
+        return plain, gzip.compress(plain, compresslevel=9, mtime=0)
+
+    return ctx.service("report_places", make)
 
 
 @router.get("/api/places")

@@ -25,21 +25,18 @@ _reader = require_role(*REVIEW_ROLES)
 
 def review_stats(ctx: Context) -> ReviewStats:
     """The app's ReviewStats (made on first use, shared by the page and the export)."""
-    stats = ctx.services.get("stats")
-    if stats is None:
-        stats = ctx.services.setdefault(
-            "stats",
-            ReviewStats(
-                ctx.store,
-                ctx.catalogue,
-                limits=EscalationLimits(
-                    unassigned_s=ctx.settings.escalate_unassigned_min * 60.0,
-                    stale_s=ctx.settings.escalate_stale_min * 60.0,
-                ),
-                clock=ctx.clock,
+    return ctx.service(
+        "stats",
+        lambda: ReviewStats(
+            ctx.store,
+            ctx.catalogue,
+            limits=EscalationLimits(
+                unassigned_s=ctx.settings.escalate_unassigned_min * 60.0,
+                stale_s=ctx.settings.escalate_stale_min * 60.0,
             ),
-        )
-    return stats
+            clock=ctx.clock,
+        ),
+    )
 
 
 def setup(app: Any, ctx: Context) -> None:

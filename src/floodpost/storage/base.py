@@ -91,6 +91,19 @@ class Change:
         return self.report_id
 
 
+@dataclass(frozen=True)
+class AggregateGroups:
+    """The `agg` table folded three ways, read as one snapshot with the newest change's seq."""
+
+    seq: int
+    # township, zone, village, shelter, kind, subtype, reports, people
+    area: list[tuple[str, str, str, str, str, str, int, int]]
+    # local hour 'YYYY-MM-DDTHH', kind, subtype, reports, people
+    hourly: list[tuple[str, str, str, int, int]]
+    # evacuations: local date 'YYYY-MM-DD', village, shelter, reports, people
+    evac_day: list[tuple[str, str, str, int, int]]
+
+
 class WriteTx(Protocol):
     """One write transaction inside the store's single writer (see `Store.transact`).
 
@@ -254,7 +267,39 @@ class Store(Protocol):
         None if it had none."""
         ...
 
-    # reads for domain modules (portable SQL, `?` placeholders) ------------------------------
+    # named reads for the projections and screens (domain code sends no SQL of its own) -----
+    def newest_reports(
+        self,
+        *,
+        kind: str | None = None,
+        township: str | None = None,
+        reporter: str | None = None,
+        limit: int = 100,
+    ) -> list[dict[str, Any]]:
+        """The newest reports first (by receipt), optionally of one kind / township / reporter."""
+        ...
+
+    def aggregate_groups(self) -> AggregateGroups:
+        """agg by area, by hour and (evacuations) by day, with the seq they include."""
+        ...
+
+    def evacuated_between(self, first_hour: str, last_hour: str) -> list[tuple[str, str, int]]:
+        """(village, shelter, people) evacuated in the local hours first..last (inclusive)."""
+        ...
+
+    def reservoir_incidents(self) -> list[dict[str, Any]]:
+        """Active incident reports naming a reservoir."""
+        ...
+
+    def open_help_requests(self) -> list[dict[str, Any]]:
+        """Active help requests in state new, assigned or en_route."""
+        ...
+
+    def last_report_by_zone(self, zone_ids: Sequence[str]) -> dict[str, float | None]:
+        """Latest occurred time of any report (retracted ones too) per zone; None: never."""
+        ...
+
+    # ad-hoc reads (portable SQL, `?` placeholders): tools and tests, not domain modules -----
     def read(self, sql: str, params: Sequence[Any] = ()) -> list[dict[str, Any]]: ...
 
     # accounts and settings -------------------------------------------------------------------

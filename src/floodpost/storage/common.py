@@ -26,7 +26,6 @@ from floodpost.errors import NotFound, Unavailable
 from floodpost.storage.base import (
     AGG_KEYS,
     REPORT_COLUMNS,
-    Change,
     Modifier,
     User,
     agg_delta,
@@ -59,26 +58,14 @@ UPSERT_AGG = (
 # The report's current body is its create snapshot until it first changes: keep it in the
 # create row before the change (no-op when already there).
 MATERIALISE = "UPDATE changes SET body = ? WHERE report_id = ? AND body IS NULL"
-CHANGE_SELECT = (
-    "SELECT c.seq, c.report_id, c.at_ts, c.actor, c.action, c.reason, COALESCE(c.body, r.body), "
-    "c.entity FROM changes AS c LEFT JOIN reports AS r ON c.body IS NULL AND r.id = c.report_id"
-)
-CHANGES_AFTER = f"{CHANGE_SELECT} WHERE c.seq > ? ORDER BY c.seq LIMIT ?"
-AUDIT_LOG = f"{CHANGE_SELECT} WHERE c.report_id = ? ORDER BY c.seq"
-# The previous version: the latest change of the id before seq (changes_report index).
-VERSION_BEFORE = f"{CHANGE_SELECT} WHERE c.report_id = ? AND c.seq < ? ORDER BY c.seq DESC LIMIT 1"
 # A change of any entity other than a report (reports are logged by create/modify).
 LOG_CHANGE = (
     "INSERT INTO changes (entity, report_id, at_ts, actor, action, reason, body) "
     "VALUES (?, ?, ?, ?, ?, ?, ?) RETURNING seq"
 )
-LAST_CHANGE_SEQ = "SELECT MAX(seq) FROM changes"
-GET_BODY = "SELECT body FROM reports WHERE id = ?"
-SELECT_USER = "SELECT name, role, password_hash, created_ts, disabled FROM users WHERE name = ?"
 INSERT_USER = (
     "INSERT INTO users (name, role, password_hash, created_ts, disabled) VALUES (?, ?, ?, ?, ?)"
 )
-GET_META = "SELECT value FROM meta WHERE key = ?"
 SET_META = (
     "INSERT INTO meta (key, value) VALUES (?, ?) "
     "ON CONFLICT (key) DO UPDATE SET value = excluded.value"
@@ -209,110 +196,8 @@ def pipelined_bulk_load(
     return total
 
 
-def list_reports_query(
-    *,
-    kind: str | None,
-    township: str | None,
-    since_ts: float | None,
-    reporter: str | None,
-    after_seq: int,
-    limit: int,
-) -> tuple[str, list[Any]]:
-    """SELECT seq, body of one page (one row more than `limit`, to know whether more follow)."""
-    where = ["seq > ?"]
-    params: list[Any] = [after_seq]
-    for column, value in (("kind", kind), ("township_code", township), ("reporter", reporter)):
-        if value is not None:
-            where.append(f"{column} = ?")
-            params.append(value)
-    if since_ts is not None:
-        where.append("updated_ts >= ?")
-        params.append(since_ts)
-    params.append(limit + 1)
-    return f"SELECT seq, body FROM reports WHERE {' AND '.join(where)} ORDER BY seq LIMIT ?", params
-
-
-def reports_page(
-    rows: Sequence[Sequence[Any]], limit: int
-) -> tuple[list[dict[str, Any]], int | None]:
-    more = len(rows) > limit
-    rows = rows[:limit]
-    return [json.loads(r[1]) for r in rows], (rows[-1][0] if more and rows else None)
-
-
-class SharedReads:
-    """The read methods of the Store interface, the same on both backends; a backend provides
-    `_rows(sql, params)` running `?`-style SQL on a reader connection."""
-
-    def _rows(self, sql: str, params: Sequence[Any] = ()) -> Sequence[Sequence[Any]]:
-        raise NotImplementedError
-
-    def get_report(self, report_id: str) -> dict[str, Any] | None:
-        rows = self._rows(GET_BODY, (report_id,))
-        return json.loads(rows[0][0]) if rows else None
-
-    def list_reports(
-        self,
-        *,
-        kind: str | None = None,
-        township: str | None = None,
-        since_ts: float | None = None,
-        reporter: str | None = None,
-        after_seq: int = 0,
-        limit: int = 10000,
-    ) -> tuple[list[dict[str, Any]], int | None]:
-        sql, params = list_reports_query(
-            kind=kind,
-            township=township,
-            since_ts=since_ts,
-            reporter=reporter,
-            after_seq=after_seq,
-            limit=limit,
-        )
-        return reports_page(self._rows(sql, params), limit)
-
-    def changes_after(self, seq: int, limit: int = 1000) -> list[Change]:
-        return [change_of(r) for r in self._rows(CHANGES_AFTER, (seq, limit))]
-
-    def last_change_seq(self) -> int:
-        rows = self._rows(LAST_CHANGE_SEQ)
-        return int(rows[0][0] or 0)
-
-    def audit_log(self, report_id: str) -> list[Change]:
-        return [change_of(r) for r in self._rows(AUDIT_LOG, (report_id,))]
-
-    def version_before(self, entity_id: str, seq: int) -> dict[str, Any] | None:
-        rows = self._rows(VERSION_BEFORE, (entity_id, seq))
-        return change_of(rows[0]).report if rows else None
-
-    def get_user(self, name: str) -> User | None:
-        rows = self._rows(SELECT_USER, (name,))
-        return user_of(rows[0] if rows else None)
-
-    def get_meta(self, key: str) -> str | None:
-        rows = self._rows(GET_META, (key,))
-        return rows[0][0] if rows else None
-
-
 def user_params(user: User) -> tuple[Any, ...]:
     return (user.name, user.role, user.password_hash, user.created_ts, int(user.disabled))
-
-
-def user_of(row: Sequence[Any] | None) -> User | None:
-    return User(row[0], row[1], row[2], row[3], bool(row[4])) if row else None
-
-
-def change_of(row: Sequence[Any]) -> Change:
-    return Change(
-        seq=row[0],
-        report_id=row[1],
-        at_ts=row[2],
-        actor=row[3],
-        action=row[4],
-        reason=row[5],
-        report=json.loads(row[6]),
-        entity=row[7],
-    )
 
 
 # -- the one group-commit writer -------------------------------------------------------------

@@ -42,6 +42,7 @@ from floodpost.storage.base import (
 )
 from floodpost.storage.common import CHANGE_FIELDS, REPORT_FIELDS
 from floodpost.storage.postgres_schema import MIGRATIONS
+from floodpost.storage.reads import SharedReads
 
 T = TypeVar("T")
 _BULK_CHUNK = 20000
@@ -224,7 +225,7 @@ class _Dialect:
             self.conn.close()
 
 
-class PostgresStore(common.SharedReads):
+class PostgresStore(SharedReads):
     def __init__(self, url: str, *, readers: int = _READERS, clock: Clock = system_clock) -> None:
         self.url = url
         self.clock = clock

@@ -20,6 +20,7 @@ from floodpost.errors import Conflict, Unavailable
 from floodpost.storage import common
 from floodpost.storage.base import Modifier, User, WriteTx
 from floodpost.storage.common import Statement
+from floodpost.storage.reads import SharedReads
 from floodpost.storage.sqlite_schema import MIGRATIONS
 
 T = TypeVar("T")
@@ -81,7 +82,7 @@ class _Dialect:
         self.conn.close()
 
 
-class SQLiteStore(common.SharedReads):
+class SQLiteStore(SharedReads):
     def __init__(self, url: str, *, clock: Clock = system_clock) -> None:
         self.url = url
         self.clock = clock

@@ -94,5 +94,5 @@ def build_stored(
         )
     else:
         body["urgency"] = None
-        body["contact"] = body.get("contact") if report.kind == "help_request" else None
+        body["contact"] = None  # only help requests keep a contact
     return body

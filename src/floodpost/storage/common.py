@@ -253,11 +253,11 @@ class GroupWriter(threading.Thread):
         self._gate = threading.Lock()
         self._stopping = False
 
-    def submit(self, op: Op) -> Any:
+    def submit(self, op: Callable[[Any], T]) -> T:
         return self.submit_nowait(op).result()
 
-    def submit_nowait(self, op: Op) -> Future[Any]:
-        fut: Future[Any] = Future()
+    def submit_nowait(self, op: Callable[[Any], T]) -> Future[T]:
+        fut: Future[T] = Future()
         if threading.current_thread() is self:
             # An op that waits for another op would wait for itself.
             fut.set_exception(RuntimeError("a store write inside a store write"))

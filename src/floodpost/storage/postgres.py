@@ -235,12 +235,15 @@ class PostgresStore(SharedReads):
         self._writer.start()
 
     # -- plumbing ---------------------------------------------------------------------------
-    def _write(self, op: _Op) -> Any:
+    def _write(self, op: Callable[[Any], T]) -> T:
         return self._writer.submit(op)
 
     def _rows(self, sql: str, params: Sequence[Any] = ()) -> list[tuple[Any, ...]]:
         query = _psycopg_sql(sql)  # `?` style, as in common.py
-        return self._pool.run(lambda conn: conn.execute(query, tuple(params)).fetchall())
+        rows: list[tuple[Any, ...]] = self._pool.run(
+            lambda conn: conn.execute(query, tuple(params)).fetchall()
+        )
+        return rows
 
     @property
     def commit_count(self) -> int:

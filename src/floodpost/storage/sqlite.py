@@ -115,7 +115,7 @@ class SQLiteStore(SharedReads):
             self._local.reader = pair
         return pair
 
-    def _write(self, op: _Op) -> Any:
+    def _write(self, op: Callable[[Any], T]) -> T:
         return self._writer.submit(op)
 
     def _rows(self, sql: str, params: Sequence[Any] = ()) -> list[sqlite3.Row]:

@@ -1,8 +1,10 @@
 """The storage interface every backend implements, and the SQL both backends share.
 
 Two backends sit behind it: SQLite (the laptop at the command post) and PostgreSQL/PostGIS (a city
-or province). Domain code talks only to this interface. Read queries written by domain modules
-(statistics, exports) use a portable SQL subset with `?` placeholders; `Store.read` adapts them.
+or province). Domain code talks only to this interface, through named methods: it sends no SQL
+against the tables below (the read methods are in storage/reads.py; new entities write their own
+tables with portable SQL inside `Store.transact`). `Store.read` runs portable ad-hoc SQL with `?`
+placeholders for tools and tests.
 
 Tables
 - reports: the current state of each report (one row per id); `body` is the public JSON.

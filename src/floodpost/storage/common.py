@@ -18,7 +18,7 @@ from __future__ import annotations
 import json
 import queue
 import threading
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from concurrent.futures import Future
 from typing import Any, Protocol, TypeVar
 
@@ -131,69 +131,6 @@ def modification(
     statements.append(("update_report", (*report_row(new, content_hash), report_id)))
     statements.append(("insert_change", (report_id, now, actor, action, reason, dumps(new))))
     return new, extra, statements
-
-
-def bulk_rows(chunk: Sequence[tuple[dict[str, Any], str]], actor: str | None) -> BulkRows:
-    """(reports rows, changes rows, agg upsert rows) for many new reports at once; the audit rows
-    leave their snapshot in reports.body, and the aggregates are summed per key first."""
-    columns = REPORT_COLUMNS
-    rows = []
-    changes = []
-    sums: dict[tuple[str, ...], list[int]] = {}
-    for report, chash in chunk:
-        get = report.get
-        rows.append((*map(get, columns), chash, dumps(report)))
-        changes.append((report["id"], get("received_ts"), actor, "create", None, None))
-        delta = agg_delta(report, +1)
-        if delta is not None:
-            acc = sums.get(delta[0])
-            if acc is None:
-                sums[delta[0]] = [delta[1], delta[2]]
-            else:
-                acc[0] += delta[1]
-                acc[1] += delta[2]
-    return rows, changes, [(*k, v[0], v[1]) for k, v in sums.items()]
-
-
-BulkRows = tuple[list[tuple[Any, ...]], list[tuple[Any, ...]], list[tuple[Any, ...]]]
-
-
-def batches(items: Iterable[Any], size: int) -> Iterator[list[Any]]:
-    batch: list[Any] = []
-    for item in items:
-        batch.append(item)
-        if len(batch) >= size:
-            yield batch
-            batch = []
-    if batch:
-        yield batch
-
-
-def pipelined_bulk_load(
-    reports: Iterable[tuple[dict[str, Any], str]],
-    actor: str | None,
-    size: int,
-    submit: Callable[[BulkRows], Future[int]],
-) -> int:
-    """Prepare chunk k+1 (JSON bodies, rows, summed aggregates) in the calling thread while the
-    writer inserts chunk k: the Python work and the database work overlap instead of taking
-    turns. Each chunk is one transaction; returns once every chunk is durable, and after a
-    failure, once the chunk already handed to the writer has finished."""
-    total = 0
-    pending: Future[int] | None = None
-    try:
-        for chunk in batches(reports, size):
-            prepared = bulk_rows(chunk, actor)
-            if pending is not None:
-                total += pending.result()
-            pending = submit(prepared)
-    except BaseException:
-        if pending is not None:
-            pending.exception()  # wait; the first error is the one to report
-        raise
-    if pending is not None:
-        total += pending.result()
-    return total
 
 
 def user_params(user: User) -> tuple[Any, ...]:

@@ -30,7 +30,7 @@ from psycopg.rows import dict_row
 
 from floodpost.clock import Clock, system_clock
 from floodpost.errors import Conflict
-from floodpost.storage import common
+from floodpost.storage import bulk, common
 from floodpost.storage.base import (
     AGG_KEYS,
     REPORT_COLUMNS,
@@ -316,7 +316,7 @@ class PostgresStore(SharedReads):
         return self._write(op)
 
     def bulk_load(self, reports: Iterable[tuple[dict[str, Any], str]], *, actor: str | None) -> int:
-        return common.pipelined_bulk_load(
+        return bulk.pipelined_bulk_load(
             reports, actor, _BULK_CHUNK, lambda rows: self._writer.submit_nowait(_bulk_op(rows))
         )
 
@@ -379,7 +379,7 @@ def _insert(
     return None if row[0] else (row[1], row[2])
 
 
-def _bulk_op(prepared: common.BulkRows) -> _Op:
+def _bulk_op(prepared: bulk.BulkRows) -> _Op:
     rows, changes, sums = prepared
 
     def op(conn: psycopg.Connection) -> int:

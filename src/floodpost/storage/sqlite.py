@@ -17,7 +17,7 @@ from typing import Any, TypeVar
 
 from floodpost.clock import Clock, system_clock
 from floodpost.errors import Conflict, Unavailable
-from floodpost.storage import common
+from floodpost.storage import bulk, common
 from floodpost.storage.base import Modifier, User, WriteTx
 from floodpost.storage.common import Statement
 from floodpost.storage.reads import SharedReads
@@ -219,7 +219,7 @@ class SQLiteStore(SharedReads):
         return self._write(op)
 
     def bulk_load(self, reports: Iterable[tuple[dict[str, Any], str]], *, actor: str | None) -> int:
-        return common.pipelined_bulk_load(
+        return bulk.pipelined_bulk_load(
             reports,
             actor,
             _BULK_CHUNK,
@@ -263,7 +263,7 @@ _BULK_CHANGES = (
 )
 
 
-def _bulk_op(prepared: common.BulkRows, actor: str | None) -> _Op:
+def _bulk_op(prepared: bulk.BulkRows, actor: str | None) -> _Op:
     rows, _changes, sums = prepared
 
     def op(conn: sqlite3.Connection) -> int:

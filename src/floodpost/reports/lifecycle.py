@@ -130,7 +130,9 @@ class Resolution:
             raise InvalidInput("note: too long or invalid", field="note")
 
 
-def _rescue_report(help_req: dict[str, Any], n: int, now: float, actor: str | None):
+def _rescue_report(
+    help_req: dict[str, Any], n: int, now: float, actor: str | None
+) -> tuple[dict[str, Any], str]:
     """The linked rescue report (kind rescue, people N, same place) and its content hash."""
     rid = rescue_id_for(help_req["id"])
     payload: dict[str, Any] = {

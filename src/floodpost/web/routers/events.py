@@ -19,7 +19,7 @@ from floodpost.live.broker import Broker, sse_events
 from floodpost.live.escalation import Rules
 from floodpost.live.places import places_from_catalogue
 from floodpost.live.state import LiveState, feed
-from floodpost.web.deps import Context, get_ctx
+from floodpost.web.deps import Context, change_follower, get_ctx, report_rollup
 from floodpost.web.security import Principal, identify, require_user
 from floodpost.web.templating import templates
 
@@ -81,6 +81,8 @@ def live_state(ctx: Context) -> LiveState:
             places_from_catalogue(ctx.catalogue),
             Rules.from_settings(ctx.settings),
             ctx.settings.silent_zone_hours,
+            follower=change_follower(ctx),
+            rollup=report_rollup(ctx),
         ),
     )
 

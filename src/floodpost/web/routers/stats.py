@@ -12,9 +12,9 @@ from typing import Any
 
 from fastapi import APIRouter, Depends, Query, Request
 
-from floodpost.stats.requests import EscalationLimits
+from floodpost.rules import EscalationLimits
 from floodpost.stats.service import ReviewStats
-from floodpost.web.deps import Context, get_ctx
+from floodpost.web.deps import Context, change_follower, get_ctx, report_rollup
 from floodpost.web.security import require_role
 
 REVIEW_ROLES = ("staff", "commander", "viewer")
@@ -30,11 +30,10 @@ def review_stats(ctx: Context) -> ReviewStats:
         lambda: ReviewStats(
             ctx.store,
             ctx.catalogue,
-            limits=EscalationLimits(
-                unassigned_s=ctx.settings.escalate_unassigned_min * 60.0,
-                stale_s=ctx.settings.escalate_stale_min * 60.0,
-            ),
+            limits=EscalationLimits.from_settings(ctx.settings),
             clock=ctx.clock,
+            follower=change_follower(ctx),
+            rollup=report_rollup(ctx),
         ),
     )
 

@@ -185,10 +185,6 @@ def invalid_from(exc: ValidationError) -> InvalidReport:
     return InvalidReport(f"{field or 'body'}: {msg}", field=field or "body", errors=details)
 
 
-def occurred_ts(report: ReportCreate) -> float:
-    return report.occurred_at.timestamp()
-
-
 def iso_utc(ts: float) -> str:
     from datetime import UTC
 

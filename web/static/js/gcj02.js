@@ -1,10 +1,12 @@
 /* WGS-84 → GCJ-02, the same forward transform as floodpost.geo.gcj02 (Python), for live layers
    drawn over GCJ-02 basemaps (Amap, Tencent). Data from the API is always WGS-84; only what is
-   drawn is shifted. Outside China's rectangle nothing is shifted, like the published transform. */
-(function (global) {
+   drawn is shifted. Outside China's rectangle nothing is shifted, like the published transform.
+   Publishes floodpost.gcj02. */
+(function () {
   "use strict";
+  var floodpost = (window.floodpost = window.floodpost || {});
   var A = 6378245.0;
-  var EE = 0.00669342162296594323;
+  var EE = 0.006693421622965943; // 0.00669342162296594323, as the nearest double
 
   function inChina(lon, lat) {
     return lon >= 73.66 && lon <= 135.05 && lat >= 3.86 && lat <= 53.55;
@@ -45,5 +47,5 @@
     return [lat, lon];
   }
 
-  global.FloodpostGcj02 = { inChina: inChina, wgs84ToGcj02: wgs84ToGcj02, displayLatLng: displayLatLng };
-})(window);
+  floodpost.gcj02 = { inChina: inChina, wgs84ToGcj02: wgs84ToGcj02, displayLatLng: displayLatLng };
+})();

@@ -1,11 +1,12 @@
 /* Live command post, part 1: DOM builders for popups, tooltips and the feed, and the
    help-request lifecycle actions. Every piece of report text (note, contact, team, names) goes
    into the page with textContent or as a DOM node — never innerHTML — so a hostile report stays
-   text. Loaded after map.js and before live.js; publishes window.FloodpostLiveUI. */
+   text. Loaded after map.js and before live.js; publishes floodpost.liveUI. */
 (function () {
   "use strict";
 
-  var FP = window.FLOODPOST;
+  var floodpost = (window.floodpost = window.floodpost || {});
+  var FP = floodpost.commandPost;
   if (!FP) return;
 
   function T(key, n) {
@@ -75,24 +76,9 @@
     return label;
   }
 
-  // -- CSRF and actions ------------------------------------------------------------------------
-  function csrfToken() {
-    var m = document.cookie.match(/(?:^|;\s*)fp_csrf=([^;]+)/);
-    return m ? decodeURIComponent(m[1]) : "";
-  }
-
+  // -- actions (the CSRF header is floodpost.http's business) -----------------------------------
   function post(url, body) {
-    return fetch(url, {
-      method: "POST",
-      credentials: "same-origin",
-      headers: { "Content-Type": "application/json", "X-CSRF-Token": csrfToken() },
-      body: JSON.stringify(body || {}),
-    }).then(function (res) {
-      return res.json().catch(function () { return {}; }).then(function (data) {
-        if (!res.ok) throw new Error(data.detail || String(res.status));
-        return data;
-      });
-    });
+    return floodpost.http.postJSON(url, body);
   }
 
   function button(text, cls, onClick) {
@@ -215,7 +201,7 @@
     return li;
   }
 
-  window.FloodpostLiveUI = {
+  floodpost.liveUI = {
     T: T, el: el, fmtNumber: fmtNumber, fmtTime: fmtTime, fmtMinutes: fmtMinutes,
     names: names, placeName: placeName, requestPopup: requestPopup, textTip: textTip,
     feedItem: feedItem, post: post, row: row,

@@ -6,13 +6,14 @@
    totals change at once; the aggregates are re-read (?parts=agg, cached server-side per change
    sequence) at most every few seconds. Individual markers are canvas-rendered circle markers;
    villages are coloured by restyling the page's own village layer, so no geometry is sent twice.
-   Readiness: the first load is registered with FLOODPOST.waitFor, so map.js sets
-   body[data-ready] only once these layers are drawn. */
+   Readiness: the first load is registered with floodpost.commandPost.waitFor, so map.js sets
+   body[data-ready] only once these layers are drawn. Publishes floodpost.live. */
 (function () {
   "use strict";
 
-  var FP = window.FLOODPOST;
-  var UI = window.FloodpostLiveUI;
+  var floodpost = (window.floodpost = window.floodpost || {});
+  var FP = floodpost.commandPost;
+  var UI = floodpost.liveUI;
   if (!FP || !FP.map || !UI) return;
   var T = UI.T;
   var el = UI.el;
@@ -32,7 +33,7 @@
     state: null, seq: 0, skew: 0, me: null, requests: {}, markers: {}, source: null,
     filter: { kind: "", township: "" },
   };
-  window.FLOODPOST_LIVE = live;
+  floodpost.live = live;
   live.reconnect = function () { connect(); };
 
   var groups = {
@@ -55,14 +56,7 @@
   function serverNow() { return Date.now() / 1000 + live.skew; }
   function canAct() { return !!live.me && (live.me.role === "staff" || live.me.role === "commander"); }
 
-  function getJSON(url) {
-    return fetch(url, { credentials: "same-origin", headers: { Accept: "application/json" } })
-      .then(function (res) {
-        if (res.status === 401) { var e = new Error("401"); e.status = 401; throw e; }
-        if (!res.ok) throw new Error(String(res.status));
-        return res.json();
-      });
-  }
+  var getJSON = floodpost.http.getJSON;
 
   // -- link state ------------------------------------------------------------------------------
   var linkEl = document.getElementById("fp-link");

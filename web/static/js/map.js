@@ -2,13 +2,14 @@
 
    folium's script (inline, just before this file) has created the Leaflet map and the static
    layers as globals; their names are in the JSON config. This file publishes them as
-   window.FLOODPOST = {config, map, layers, counts, displayLatLng, plainText, waitFor} for the live
-   features, and sets document.body.dataset.ready = "1" once the static layers are drawn and
-   every promise handed to FLOODPOST.waitFor() (live layers load their data that way) has
-   settled. */
+   floodpost.commandPost = {config, map, layers, counts, displayLatLng, plainText, waitFor} for
+   the live features, and sets document.body.dataset.ready = "1" once the static layers are drawn
+   and every promise handed to floodpost.commandPost.waitFor() (live layers load their data that
+   way) has settled. */
 (function () {
   "use strict";
 
+  var floodpost = (window.floodpost = window.floodpost || {});
   var configEl = document.getElementById("floodpost-config");
   var cfg = configEl ? JSON.parse(configEl.textContent) : {};
   var pending = [];
@@ -46,7 +47,7 @@
   }
 
   function displayLatLng(lon, lat) {
-    return window.FloodpostGcj02.displayLatLng(lon, lat, cfg.datum || "wgs84");
+    return floodpost.gcj02.displayLatLng(lon, lat, cfg.datum || "wgs84");
   }
 
   function showProblem(text) {
@@ -68,7 +69,7 @@
     /** Live features register their first load here; readiness waits for it. */
     waitFor: function (promise) { pending.push(Promise.resolve(promise)); },
   };
-  window.FLOODPOST = api;
+  floodpost.commandPost = api;
 
   if (!map) {
     showProblem(api.text("map.js.load_failed"));

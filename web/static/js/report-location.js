@@ -4,6 +4,8 @@
 (function () {
   "use strict";
 
+  var floodpost = (window.floodpost = window.floodpost || {});
+
   var COUNTY_CENTER = [26.58, 110.15];  // lat, lon of Suining county
   var place = { lon: null, lat: null, accuracy_m: null, method: null, village_code: "", township_code: "" };
   var places = null;
@@ -206,7 +208,7 @@
     return loadPlaces();
   }
 
-  window.FPLocation = {
+  floodpost.location = {
     init: init,
     place: function () { return place; },
     places: function () { return places; },

@@ -11,6 +11,8 @@
 (function () {
   "use strict";
 
+  var floodpost = (window.floodpost = window.floodpost || {});
+
   var DB_NAME = "floodpost-report";
   var STORE = "outbox";
   var API = "/api/reports";
@@ -88,11 +90,6 @@
     }
   }
 
-  function csrfToken() {
-    var m = document.cookie.match(/(?:^|;\s*)fp_csrf=([^;]*)/);
-    return m ? decodeURIComponent(m[1]) : "";
-  }
-
   // Exponential back-off with "equal jitter": half fixed, half random, so phones that lost the
   // network together do not all retry in the same second.
   function backoffMs(attempts) {
@@ -121,11 +118,7 @@
       method: "POST",
       credentials: "same-origin",
       cache: "no-store",
-      headers: {
-        "Content-Type": "application/json",
-        "Accept": "application/json",
-        "X-CSRF-Token": csrfToken()
-      },
+      headers: floodpost.http.jsonHeaders(),
       body: JSON.stringify(rec.payload)
     };
     if (ctl) init.signal = ctl.signal;
@@ -284,7 +277,7 @@
     flush(true);
   }
 
-  window.FPOutbox = {
+  floodpost.outbox = {
     uuid4: uuid4,
     save: save,
     all: allRecords,

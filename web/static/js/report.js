@@ -4,6 +4,8 @@
 (function () {
   "use strict";
 
+  var floodpost = (window.floodpost = window.floodpost || {});
+
   var TEXTS = JSON.parse(document.getElementById("report-texts").textContent);
   var body = document.body;
   var LANG = body.getAttribute("data-lang") || "zh_CN";
@@ -59,9 +61,9 @@
 
   /* Shelters and reservoirs of the chosen township, or all of them grouped by township. */
   function refreshChoosers() {
-    var places = window.FPLocation.places();
+    var places = floodpost.location.places();
     if (!places) return;
-    var code = window.FPLocation.place().township_code;
+    var code = floodpost.location.place().township_code;
     [["shelter", "shelters"], ["reservoir", "reservoirs"]].forEach(function (pair) {
       var sel = $(pair[0]);
       var keep = sel.value;
@@ -72,7 +74,7 @@
         var items = tw[pair[1]];
         if (!items.length) return;
         var group = document.createElement("optgroup");
-        group.label = window.FPLocation.nameOf(tw);
+        group.label = floodpost.location.nameOf(tw);
         items.forEach(function (it) {
           var label = it.name;
           if (pair[0] === "shelter" && it.capacity) label += " (" + t("report.shelter.capacity", { n: it.capacity }) + ")";
@@ -97,12 +99,12 @@
 
   function buildPayload() {
     var k = kind();
-    var place = window.FPLocation.place();
+    var place = floodpost.location.place();
     var occurred = $("occurred").value ? new Date($("occurred").value) : new Date();
     if (isNaN(occurred.getTime())) occurred = new Date();
     var people = parseInt($("people").value, 10);
     var p = {
-      id: window.FPOutbox.uuid4(),
+      id: floodpost.outbox.uuid4(),
       kind: k,
       occurred_at: isoLocal(occurred),
       people: isFinite(people) && people > 0 ? Math.min(people, 5000) : 0,
@@ -150,16 +152,16 @@
   function onSubmit(ev) {
     ev.preventDefault();
     if (!kind()) { showError("report.error.kind"); return; }
-    var place = window.FPLocation.place();
+    var place = floodpost.location.place();
     if (place.lon === null && !place.village_code) { showError("report.error.place"); return; }
     showError(null);
     var payload = buildPayload();
     var kindLabel = t("report.kind." + payload.kind);
     if (payload.kind === "incident") kindLabel += " · " + t("report.subtype." + payload.subtype);
     // Who saved it: on a phone shared by several cadres the list says whose report is whose.
-    var meta = { kind_label: kindLabel, place_label: window.FPLocation.describe(),
+    var meta = { kind_label: kindLabel, place_label: floodpost.location.describe(),
       user: body.getAttribute("data-user") };
-    window.FPOutbox.save(payload, meta).then(function (rec) {
+    floodpost.outbox.save(payload, meta).then(function (rec) {
       lastSaved = rec.id;
       resetDetails();
       render();
@@ -229,7 +231,7 @@
       retry.type = "button";
       retry.className = "btn small";
       retry.textContent = t("report.retry_now");
-      retry.addEventListener("click", function () { window.FPOutbox.flush(true); });
+      retry.addEventListener("click", function () { floodpost.outbox.flush(true); });
       li.appendChild(retry);
     }
     return li;
@@ -240,7 +242,7 @@
   function render() {
     if (rendering) { renderAgain = true; return; }
     rendering = true;
-    window.FPOutbox.all().then(function (recs) {
+    floodpost.outbox.all().then(function (recs) {
       recs.reverse();  // newest first
       var list = $("outbox-list");
       var frag = document.createDocumentFragment();
@@ -256,7 +258,7 @@
       $("outbox-empty").hidden = recs.length > 0;
       $("pending").textContent = pending ? t("report.outbox.pending", { n: pending }) : "";
       body.setAttribute("data-pending", String(pending));
-      var st = window.FPOutbox.status;
+      var st = floodpost.outbox.status;
       $("auth-banner").hidden = !(pending && (st.auth || st.forbidden));
       var info = $("form-info");
       var last = null;
@@ -307,8 +309,8 @@
     window.addEventListener("offline", refreshNet);
     refreshNet();
     refreshKind();
-    window.FPOutbox.onChange(render);
-    var loc = window.FPLocation.init({
+    floodpost.outbox.onChange(render);
+    var loc = floodpost.location.init({
       t: t,
       lang: LANG,
       leafletJs: body.getAttribute("data-leaflet-js"),
@@ -319,7 +321,7 @@
     });
     loc.then(refreshChoosers);
     render();
-    window.FPOutbox.start();
+    floodpost.outbox.start();
     registerWorker();
     loc.then(function () { body.setAttribute("data-ready", "1"); });
   }

@@ -4,6 +4,8 @@
 (function () {
   "use strict";
 
+  var getJSON = window.floodpost.http.getJSON;
+
   var data = JSON.parse(document.getElementById("review-data").textContent);
   var texts = JSON.parse(document.getElementById("review-i18n").textContent);
   function t(key) { return texts["review.js." + key] || key; }
@@ -16,18 +18,11 @@
     if (pending === 0) document.body.dataset.ready = "1";
   }
 
-  function getJSON(url) {
-    return fetch(url, { credentials: "same-origin", headers: { Accept: "application/json" } })
-      .then(function (r) {
-        if (!r.ok) throw new Error(url + ": " + r.status);
-        return r.json();
-      });
-  }
-
   function fail(err) {
     var p = document.createElement("p");
     p.className = "rv-error";
-    p.textContent = t("load_error") + " (" + err.message + ")";
+    var what = err.url ? err.url + ": " + err.status : err.message;
+    p.textContent = t("load_error") + " (" + what + ")";
     document.querySelector(".rv-charts").appendChild(p);
   }
 

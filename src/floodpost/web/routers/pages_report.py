@@ -31,6 +31,7 @@ reporters = require_page_role("field", "staff", "commander")
 # Files the service worker keeps for offline use (the page itself is added by the worker).
 STATIC_ASSETS = (
     "css/report.css",
+    "js/http.js",
     "js/report-outbox.js",
     "js/report-location.js",
     "js/report.js",

@@ -13,21 +13,37 @@
   }
 
   function offset(lon, lat) {
-    var x = lon - 105.0, y = lat - 35.0;
-    var xpi = x * Math.PI, ypi = y * Math.PI;
-    var common = (20.0 * Math.sin(6.0 * xpi) + 20.0 * Math.sin(2.0 * xpi)) * 2.0 / 3.0;
+    var x = lon - 105.0,
+      y = lat - 35.0;
+    var xpi = x * Math.PI,
+      ypi = y * Math.PI;
+    var common = ((20.0 * Math.sin(6.0 * xpi) + 20.0 * Math.sin(2.0 * xpi)) * 2.0) / 3.0;
     var sqrtAbsX = Math.sqrt(Math.abs(x));
-    var dlat = -100.0 + 2.0 * x + 3.0 * y + 0.2 * y * y + 0.1 * x * y + 0.2 * sqrtAbsX + common +
-      (20.0 * Math.sin(ypi) + 40.0 * Math.sin(ypi / 3.0)) * 2.0 / 3.0 +
-      (160.0 * Math.sin(ypi / 12.0) + 320.0 * Math.sin(ypi / 30.0)) * 2.0 / 3.0;
-    var dlon = 300.0 + x + 2.0 * y + 0.1 * x * x + 0.1 * x * y + 0.1 * sqrtAbsX + common +
-      (20.0 * Math.sin(xpi) + 40.0 * Math.sin(xpi / 3.0)) * 2.0 / 3.0 +
-      (150.0 * Math.sin(xpi / 12.0) + 300.0 * Math.sin(xpi / 30.0)) * 2.0 / 3.0;
-    var radLat = lat / 180.0 * Math.PI;
+    var dlat =
+      -100.0 +
+      2.0 * x +
+      3.0 * y +
+      0.2 * y * y +
+      0.1 * x * y +
+      0.2 * sqrtAbsX +
+      common +
+      ((20.0 * Math.sin(ypi) + 40.0 * Math.sin(ypi / 3.0)) * 2.0) / 3.0 +
+      ((160.0 * Math.sin(ypi / 12.0) + 320.0 * Math.sin(ypi / 30.0)) * 2.0) / 3.0;
+    var dlon =
+      300.0 +
+      x +
+      2.0 * y +
+      0.1 * x * x +
+      0.1 * x * y +
+      0.1 * sqrtAbsX +
+      common +
+      ((20.0 * Math.sin(xpi) + 40.0 * Math.sin(xpi / 3.0)) * 2.0) / 3.0 +
+      ((150.0 * Math.sin(xpi / 12.0) + 300.0 * Math.sin(xpi / 30.0)) * 2.0) / 3.0;
+    var radLat = (lat / 180.0) * Math.PI;
     var magic = 1 - EE * Math.sin(radLat) * Math.sin(radLat);
     var sqrtMagic = Math.sqrt(magic);
-    dlat = (dlat * 180.0) / ((A * (1 - EE)) / (magic * sqrtMagic) * Math.PI);
-    dlon = (dlon * 180.0) / (A / sqrtMagic * Math.cos(radLat) * Math.PI);
+    dlat = (dlat * 180.0) / (((A * (1 - EE)) / (magic * sqrtMagic)) * Math.PI);
+    dlon = (dlon * 180.0) / ((A / sqrtMagic) * Math.cos(radLat) * Math.PI);
     return [dlon, dlat];
   }
 

@@ -22,7 +22,10 @@
 
   function featureCount(layer) {
     var n = 0;
-    if (layer && typeof layer.eachLayer === "function") layer.eachLayer(function () { n += 1; });
+    if (layer && typeof layer.eachLayer === "function")
+      layer.eachLayer(function () {
+        n += 1;
+      });
     return n;
   }
 
@@ -41,7 +44,10 @@
       var label = document.createElement("span");
       label.textContent = plainText(layer.feature.properties.name);
       layer.bindTooltip(label, {
-        permanent: true, direction: "center", className: "fp-township-label", interactive: false,
+        permanent: true,
+        direction: "center",
+        className: "fp-township-label",
+        interactive: false,
       });
     });
   }
@@ -65,9 +71,13 @@
     counts: {},
     displayLatLng: displayLatLng,
     plainText: plainText,
-    text: function (key) { return (cfg.texts && cfg.texts[key]) || key; },
+    text: function (key) {
+      return (cfg.texts && cfg.texts[key]) || key;
+    },
     /** Live features register their first load here; readiness waits for it. */
-    waitFor: function (promise) { pending.push(Promise.resolve(promise)); },
+    waitFor: function (promise) {
+      pending.push(Promise.resolve(promise));
+    },
   };
   floodpost.commandPost = api;
 
@@ -76,7 +86,9 @@
     return;
   }
 
-  Object.keys(layers).forEach(function (id) { api.counts[id] = featureCount(layers[id]); });
+  Object.keys(layers).forEach(function (id) {
+    api.counts[id] = featureCount(layers[id]);
+  });
   labelTownships(layers.townships);
   if (cfg.background) map.getContainer().style.background = cfg.background;
 

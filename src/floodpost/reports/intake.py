@@ -19,7 +19,7 @@ from typing import Any, Protocol
 
 from floodpost.errors import InvalidReport, NotFound
 from floodpost.reports.model import KINDS, parse_report
-from floodpost.reports.stored import RoutingLike, build_stored
+from floodpost.reports.stored import RoutingLike, as_record, build_stored
 from floodpost.storage.base import Store
 
 DEFAULT_LIST_LIMIT = 10_000
@@ -58,7 +58,7 @@ def prepare_report(
     report = parse_report(data)
     routing = router.route(report.lon, report.lat, report.village_code)
     stored = build_stored(report, routing, reporter=reporter, received_ts=received_ts)
-    return stored, report.content_hash()
+    return as_record(stored), report.content_hash()
 
 
 def parse_since(value: str | None) -> float | None:

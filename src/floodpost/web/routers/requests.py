@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
-from typing import Any, Literal
+from typing import Any
 
 from fastapi import APIRouter, Depends
 from pydantic import BaseModel, ConfigDict, Field
 
 from floodpost.reports import lifecycle
+from floodpost.reports.model import ResolutionKind
 from floodpost.web.deps import ClockDep, LiveDep, StoreDep
 from floodpost.web.security import Principal, own_only, require_role, require_user
 
@@ -22,7 +23,7 @@ class AssignBody(BaseModel):
 
 class ResolveBody(BaseModel):
     model_config = ConfigDict(extra="forbid")
-    resolution: Literal["rescued", "not_needed", "duplicate"]
+    resolution: ResolutionKind
     rescued: int = Field(0, ge=0, le=5000)
     duplicate_of: str | None = Field(None, max_length=40)
     note: str = Field("", max_length=2000)

@@ -9,7 +9,7 @@ from pydantic import Field, ValidationError, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from floodpost.errors import ConfigError
-from floodpost.geo.gcj02 import Datum
+from floodpost.geo.gcj02 import Datum, check_datum
 from floodpost.i18n import LANGUAGES, Language, normalise_language
 from floodpost.paths import default_geodata
 
@@ -85,6 +85,11 @@ class Settings(BaseSettings):
         if found is None:
             raise ValueError(f"unknown language {value!r}; expected one of {', '.join(LANGUAGES)}")
         return found
+
+    @field_validator("tile_crs", mode="before")
+    @classmethod
+    def _known_datum(cls, value: Any) -> Any:
+        return check_datum(value) if isinstance(value, str) else value  # names the bad value
 
     def store_path_dir(self) -> Path:
         """Folder beside the database where generated files (the secret key) are kept."""

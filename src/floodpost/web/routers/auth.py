@@ -8,14 +8,14 @@ from __future__ import annotations
 
 from urllib.parse import urlsplit
 
-from fastapi import APIRouter, Depends, FastAPI, Form, Request
+from fastapi import APIRouter, Depends, Form, Request
 from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
 
 from floodpost.auth.accounts import authenticate
 from floodpost.auth.tokens import issue_csrf, issue_token
 from floodpost.errors import Throttled, Unauthorized
 from floodpost.web import security
-from floodpost.web.deps import Context, get_ctx
+from floodpost.web.deps import Context, CtxDep
 from floodpost.web.security import Principal, require_user
 from floodpost.web.templating import render
 
@@ -24,7 +24,7 @@ router = APIRouter(tags=["auth"])
 
 def _sign_in(request: Request, ctx: Context, username: str, password: str) -> tuple[str, str]:
     """(token, role) for good credentials; Throttled or Unauthorized otherwise."""
-    throttle = security.login_throttle(ctx)
+    throttle = ctx.throttle
     address = request.client.host if request.client else None
     throttle.check(username, address)  # before argon2: a throttled guess costs us nothing
     user = authenticate(ctx.store, username, password)
@@ -43,9 +43,9 @@ def ttl_s(ctx: Context) -> int:
 @router.post("/api/auth/token")
 def token(
     request: Request,
+    ctx: CtxDep,
     username: str = Form(..., max_length=256),
     password: str = Form(..., max_length=4096),
-    ctx: Context = Depends(get_ctx),
 ) -> JSONResponse:
     access_token, role = _sign_in(request, ctx, username, password)
     return JSONResponse(
@@ -110,11 +110,11 @@ def login_page(request: Request, next: str | None = None) -> HTMLResponse:  # no
 @router.post("/login")
 def login(
     request: Request,
+    ctx: CtxDep,
     username: str = Form("", max_length=256),
     password: str = Form("", max_length=4096),
     csrf_token: str = Form(""),
     next: str = Form(""),  # noqa: A002
-    ctx: Context = Depends(get_ctx),
 ) -> Response:
     cookie = request.cookies.get(security.CSRF_COOKIE)
     if not security.csrf_pair_ok(ctx, cookie, csrf_token):
@@ -156,7 +156,3 @@ async def logout(request: Request) -> Response:
     response = RedirectResponse("/login", status_code=303)
     security.clear_session_cookie(request, response)
     return response
-
-
-def setup(app: FastAPI, ctx: Context) -> None:
-    app.add_middleware(security.CSRFCookieMiddleware, ctx=ctx)

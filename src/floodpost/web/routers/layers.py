@@ -4,7 +4,7 @@ from fastapi import APIRouter, Depends, Request
 from fastapi.responses import Response
 
 from floodpost.errors import NotFound
-from floodpost.web.deps import Context, get_ctx
+from floodpost.web.deps import CatalogueDep
 from floodpost.web.security import require_user
 from floodpost.web.templating import translator_for
 
@@ -13,8 +13,7 @@ router = APIRouter(prefix="/api/layers", tags=["layers"], dependencies=[Depends(
 
 
 @router.get("")
-def list_layers(request: Request, ctx: Context = Depends(get_ctx)) -> dict:
-    cat = ctx.catalogue
+def list_layers(request: Request, cat: CatalogueDep) -> dict:
     _ = translator_for(request)
     return {
         "layers": [
@@ -30,7 +29,7 @@ def list_layers(request: Request, ctx: Context = Depends(get_ctx)) -> dict:
 
 
 @router.get("/{layer_id}")
-def get_layer(layer_id: str, ctx: Context = Depends(get_ctx)) -> Response:
-    if layer_id not in ctx.catalogue.layer_ids:
+def get_layer(layer_id: str, cat: CatalogueDep) -> Response:
+    if layer_id not in cat.layer_ids:
         raise NotFound(f"no layer {layer_id!r}", field="layer_id")
-    return Response(ctx.catalogue.geojson_bytes(layer_id), media_type="application/geo+json")
+    return Response(cat.geojson_bytes(layer_id), media_type="application/geo+json")

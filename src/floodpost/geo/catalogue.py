@@ -163,19 +163,21 @@ class Catalogue:
             if rid and rid not in self._records["reservoirs"]:
                 raise fail("stations", sid, "reservoir_id", f"{rid} is unknown")
         for code, v in self._records["villages"].items():
-            sid = v.get("rain_station")
-            if sid and sid not in stations:
-                raise fail("villages", code, "rain_station", f"{sid} is not in the stations layer")
-            if v.get("warn_mm") and not sid:
+            gauge = v.get("rain_station")
+            if gauge and gauge not in stations:
+                raise fail(
+                    "villages", code, "rain_station", f"{gauge} is not in the stations layer"
+                )
+            if v.get("warn_mm") and not gauge:
                 raise fail("villages", code, "rain_station", "is needed with warn_mm")
         for rid, r in self._records["reservoirs"].items():
-            sid = r.get("station")
-            if not sid:
+            gauge = r.get("station")
+            if not gauge:
                 continue
-            if sid not in stations:
-                raise fail("reservoirs", rid, "station", f"{sid} is not in the stations layer")
-            if stations[sid]["kind"] != "RR":
-                raise fail("reservoirs", rid, "station", f"{sid} is not a reservoir station (RR)")
+            if gauge not in stations:
+                raise fail("reservoirs", rid, "station", f"{gauge} is not in the stations layer")
+            if stations[gauge]["kind"] != "RR":
+                raise fail("reservoirs", rid, "station", f"{gauge} is not a reservoir station (RR)")
 
     # ---- layers --------------------------------------------------------------------------
     @property

@@ -1,0 +1,86 @@
+"""The gauge network of a county, built once from the catalogue: who each station warns for.
+
+net = GaugeNetwork.of(catalogue)
+net.villages_of("DEMP0001")     # villages whose representative gauge it is
+net.reservoir_of("DEMR0001")    # the reservoir record a level station measures
+net.village_record(code)        # the fields a village warning carries (name, zone owner…)
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from floodpost.hydro.readings import StationInfo, stations_of
+
+
+@dataclass
+class GaugeNetwork:
+    catalogue: Any
+    stations: dict[str, dict[str, Any]]
+    infos: dict[str, StationInfo]
+    villages_by_station: dict[str, list[str]]
+    reservoir_by_station: dict[str, str]
+
+    @classmethod
+    def of(cls, catalogue: Any) -> GaugeNetwork:
+        by_station: dict[str, list[str]] = {}
+        for code, v in catalogue.records("villages").items():
+            if v.get("rain_station") and v.get("warn_mm"):
+                by_station.setdefault(v["rain_station"], []).append(code)
+        reservoirs = {
+            r["station"]: rid
+            for rid, r in catalogue.records("reservoirs").items()
+            if r.get("station")
+        }
+        return cls(
+            catalogue,
+            dict(catalogue.records("stations")),
+            stations_of(catalogue),
+            by_station,
+            reservoirs,
+        )
+
+    def villages_of(self, station: str) -> list[str]:
+        return self.villages_by_station.get(station, [])
+
+    def reservoir_of(self, station: str) -> dict[str, Any] | None:
+        rid = self.reservoir_by_station.get(station)
+        return self.catalogue.reservoir(rid) if rid else None
+
+    def _zone_fields(self, village_code: str) -> dict[str, Any]:
+        zid = self.catalogue.zone_of_village(village_code)
+        zone = self.catalogue.zone(zid) if zid else None
+        return {
+            "zone_id": zid,
+            "zone_owner": zone["owner"] if zone else None,
+            "zone_contact": (zone.get("contact") if zone else None),
+        }
+
+    def village_record(self, code: str) -> dict[str, Any]:
+        v = self.catalogue.village(code)
+        return {
+            "target": "village",
+            "code": code,
+            "name": v["name"],
+            "township_code": v["township_code"],
+            "villages": [code],
+            "population": int(v.get("population") or 0),
+            **self._zone_fields(code),
+        }
+
+    def reservoir_record(self, reservoir: dict[str, Any]) -> dict[str, Any]:
+        below = list(reservoir.get("downstream_villages") or [])
+        host = reservoir.get("village_code")
+        population = sum(
+            int((self.catalogue.village(c) or {}).get("population") or 0) for c in below
+        )
+        return {
+            "target": "reservoir",
+            "code": reservoir["id"],
+            "name": reservoir["name"],
+            "township_code": reservoir["township_code"],
+            "villages": below,
+            "population": population,
+            **self._zone_fields(host or (below[0] if below else "")),
+        }

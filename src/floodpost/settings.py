@@ -71,6 +71,11 @@ class Settings(BaseSettings):
     silent_zone_hours: float = Field(
         6.0, description="A zone with no report for this many hours is shown as silent"
     )
+    gauge_silent_min: float = Field(
+        30.0,
+        gt=0,
+        description="A gauge with no reading for this many minutes is shown as silent (never 0 mm)",
+    )
 
     def store_path_dir(self) -> Path:
         """Folder beside the database where generated files (the secret key) are kept."""

@@ -51,6 +51,11 @@ CONTRACT_ROUTES = frozenset(
         ("GET", "/api/stats/by-village"),
         ("GET", "/api/stats/by-day"),
         ("GET", "/api/export"),
+        # Early warning (issue 9)
+        ("POST", "/api/readings"),
+        ("GET", "/api/readings"),
+        ("GET", "/api/warnings"),
+        ("POST", "/api/warnings/{id}/lift"),
         # Pages table (served as GET).
         ("GET", "/"),
         ("GET", "/report"),
@@ -176,7 +181,7 @@ def cli_section(text: str, command: str) -> str:
 
 def test_cli_walk_finds_every_subcommand():
     names = [name for name, _ in cli_commands()]
-    assert names == ["serve", "demo", "user add", "simulate"]
+    assert names == ["serve", "demo", "user add", "readings import", "simulate"]
 
 
 @pytest.mark.parametrize("command,options", list(cli_commands()))
@@ -198,7 +203,7 @@ def test_every_cli_command_and_option_is_documented(command, options):
         model.HELP_STATES,
         model.RESOLUTIONS,
         model.REPORT_STATUSES,
-        ("commander", "staff", "field", "viewer"),
+        ("commander", "staff", "field", "viewer", "gauge"),
     ],
     ids=["kinds", "subtypes", "reservoir_statuses", "urgencies", "states", "resolutions",
          "statuses", "roles"],

@@ -213,3 +213,15 @@ def _nearest_gauge(catalogue, sid):
     }
     me = at.pop(sid)
     return min(at, key=lambda s: (at[s][0] - me[0]) ** 2 + (at[s][1] - me[1]) ** 2)
+
+
+def test_a_batch_holding_a_whole_storm_raises_where_each_level_is_first_reached(store, net, gauge):
+    storm = [rain(gauge, T0 + (i + 1) * HOUR, mm) for i, mm in enumerate((10, 20, 30, 40, 50))]
+    post(store, net, list(reversed(storm)))  # order within the batch does not matter
+    w = village_warning(store)
+    assert w["since"].startswith("2017-06-24T03:00")  # 11:00 local: 3 h = 60 mm ≥ 55
+    assert [(h["level"], h["observed_at"][:16]) for h in w["history"]] == [
+        ("prepare", "2017-06-24T03:00"),
+        ("evacuate", "2017-06-24T04:00"),  # 12:00 local: 3 h = 90 mm ≥ 75
+    ]
+    assert [(c.action) for c in store.audit_log(w["id"])] == ["raise", "rise"]

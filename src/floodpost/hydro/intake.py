@@ -27,10 +27,10 @@ from typing import Any
 from floodpost.errors import Conflict
 from floodpost.hydro.network import GaugeNetwork
 from floodpost.hydro.readings import Reading
-from floodpost.hydro.rolling import HOUR
+from floodpost.hydro.rolling import HOUR, RainSeries
 from floodpost.hydro.rules import (
-    RESERVOIR_LEVELS,
     SEVERITY,
+    UNITS_PER_MM,
     Verdict,
     flood_limit_on,
     reservoir_verdict,
@@ -64,6 +64,21 @@ TOUCH_STATION = (
 )
 
 
+def _series(tx: WriteTx, station: str, ends: list[float]) -> RainSeries:
+    """The station's readings from 24 h before the first end to the last end, read once, for
+    the totals at many ends (a batch of many hours; a back-filled reading)."""
+    rows = tx.query(
+        "SELECT ts, interval_h, units FROM readings WHERE station = ? AND kind = 'rain'"
+        " AND ts > ? AND ts <= ? ORDER BY ts",
+        (station, min(ends) - MAX_WINDOW_H * HOUR, max(ends)),
+    )
+    series = RainSeries(retain_h=float("inf"))
+    for row in rows:
+        units, interval = int(row["units"]) / UNITS_PER_MM, float(row["interval_h"])
+        series.add(float(row["ts"]), units, interval, peaks=False)
+    return series
+
+
 def window_totals(tx: WriteTx, station: str, end_ts: float) -> dict[int, float]:
     """Rain totals (mm) of every window ending at `end_ts`, summed by the database."""
     params = [end_ts - w * HOUR for w in WINDOWS_H]
@@ -90,8 +105,16 @@ def _intake(
     latest: dict[str, float] = {}
     for r in readings:
         latest[r.station] = max(latest.get(r.station, r.ts), r.ts)
-    for station in sorted(latest):  # one order everywhere: no deadlock between processes
-        tx.execute(TOUCH_STATION, (station, latest[station], now))
+    stations = sorted(latest)  # one order everywhere: no deadlock between processes
+    marks = ", ".join("?" * len(stations))
+    before = {
+        row["station"]: float(row["last_ts"])
+        for row in tx.query(
+            f"SELECT station, last_ts FROM station_latest WHERE station IN ({marks})", stations
+        )
+    }
+    tx.executemany(TOUCH_STATION, [(s, latest[s], now) for s in stations])
+    stored = _stored_bodies(tx, readings, stations, marks)
     new: list[Reading] = []
     duplicates = 0
     seen: set[tuple[str, float, str]] = set()
@@ -100,18 +123,15 @@ def _intake(
             duplicates += 1
             continue
         seen.add(r.key)
-        rows = tx.query(
-            "SELECT body FROM readings WHERE station = ? AND kind = ? AND ts = ?",
-            (r.station, r.kind, r.ts),
-        )
-        if not rows:
+        body = stored.get(r.key) if stored is not None else _stored_body(tx, r)
+        if body is None:
             new.append(r)
-        elif json.loads(rows[0]["body"]) == r.values:
+        elif json.loads(body) == r.values:
             duplicates += 1
         else:
             raise Conflict(
                 f"readings[{i}]: station {r.station} already has another {r.kind} value at "
-                f"{iso_utc(r.ts)}: {rows[0]['body']}",
+                f"{iso_utc(r.ts)}: {body}",
                 field=f"readings[{i}]",
             )
     tx.executemany(INSERT_READING, [_row(r, now, actor) for r in new])
@@ -121,7 +141,10 @@ def _intake(
         by_station[(r.station, r.kind)].append(r)
     for (station, kind), rs in sorted(by_station.items()):
         if kind == "rain":
-            changes += _rain_warnings(tx, net, station, sorted(r.ts for r in rs), now)
+            new_ts = sorted(r.ts for r in rs)
+            # Readings newer than any stored one (the usual case) change only their own windows.
+            newest = station not in before or new_ts[0] > before[station]
+            changes += _rain_warnings(tx, net, station, new_ts, now, newest=newest)
         else:
             changes += _level_warnings(tx, net, station, rs, now)
     if new:
@@ -148,6 +171,30 @@ def _intake(
     }
 
 
+def _stored_bodies(
+    tx: WriteTx, readings: list[Reading], stations: list[str], marks: str
+) -> dict[tuple[str, float, str], str] | None:
+    """Stored values at the batch's keys, read in one query when the batch spans two days at
+    most (a gateway's batch); None otherwise (then one lookup per reading)."""
+    lo, hi = min(r.ts for r in readings), max(r.ts for r in readings)
+    if hi - lo > 2 * MAX_WINDOW_H * HOUR:
+        return None
+    rows = tx.query(
+        "SELECT station, kind, ts, body FROM readings WHERE station IN"
+        f" ({marks}) AND kind IN ('level', 'rain') AND ts >= ? AND ts <= ?",
+        [*stations, lo, hi],
+    )
+    return {(row["station"], float(row["ts"]), row["kind"]): row["body"] for row in rows}
+
+
+def _stored_body(tx: WriteTx, r: Reading) -> str | None:
+    rows = tx.query(
+        "SELECT body FROM readings WHERE station = ? AND kind = ? AND ts = ?",
+        (r.station, r.kind, r.ts),
+    )
+    return rows[0]["body"] if rows else None
+
+
 def _row(r: Reading, now: float, actor: str | None) -> tuple[Any, ...]:
     value = r.values["rain_mm"] if r.kind == "rain" else r.values["level_m"]
     interval = r.values.get("interval_h")
@@ -157,56 +204,59 @@ def _row(r: Reading, now: float, actor: str | None) -> tuple[Any, ...]:
 
 
 def _rain_warnings(
-    tx: WriteTx, net: GaugeNetwork, station: str, new_ts: list[float], now: float
+    tx: WriteTx,
+    net: GaugeNetwork,
+    station: str,
+    new_ts: list[float],
+    now: float,
+    *,
+    newest: bool = False,
 ) -> list[tuple[str, dict[str, Any]]]:
     villages = net.villages_of(station)
     if not villages:
         return []
     # The windows that contain a new reading end at it or at a reading less than 24 h after it.
-    later = tx.query(
-        "SELECT ts FROM readings WHERE station = ? AND kind = 'rain' AND ts >= ? AND ts < ?"
-        " ORDER BY ts",
-        (station, new_ts[0], new_ts[-1] + MAX_WINDOW_H * HOUR),
-    )
-    ends = [
-        e
-        for e in (float(row["ts"]) for row in later)
-        if (k := bisect.bisect_right(new_ts, e)) and e < new_ts[k - 1] + MAX_WINDOW_H * HOUR
-    ]
-    peak: dict[int, tuple[float, float]] = {}  # window → (total, end)
-    for end in ends:
-        for w, total in window_totals(tx, station, end).items():
-            if w not in peak or total > peak[w][0]:
-                peak[w] = (total, end)
-    out = []
-    for code in villages:
-        warn = net.catalogue.village(code)["warn_mm"]
-        verdict = village_verdict({w: t for w, (t, _) in peak.items()}, warn)
-        if verdict is None:
-            continue
-        assert verdict.window_h is not None
-        windows = [
-            {
-                "window_h": WINDOW_KEYS[key],
-                "observed": peak[WINDOW_KEYS[key]][0],
-                "prepare": pair[0],
-                "evacuate": pair[1],
-            }
-            for key, pair in warn.items()
-            if WINDOW_KEYS[key] in peak
-        ]
-        change = _raise_or_rise(
-            tx,
-            net,
-            net.village_record(code),
-            verdict,
-            station,
-            peak[verdict.window_h][1],
-            {"windows": windows},
-            now,
+    ends = new_ts
+    if not newest:
+        later = tx.query(
+            "SELECT ts FROM readings WHERE station = ? AND kind = 'rain' AND ts >= ? AND ts < ?"
+            " ORDER BY ts",
+            (station, new_ts[0], new_ts[-1] + MAX_WINDOW_H * HOUR),
         )
-        if change:
-            out.append(change)
+        ends = [
+            e
+            for e in (float(row["ts"]) for row in later)
+            if (k := bisect.bisect_right(new_ts, e)) and e < new_ts[k - 1] + MAX_WINDOW_H * HOUR
+        ]
+    # In time order, so a batch holding a whole storm raises at the first window over a
+    # threshold and rises where a higher level is first reached (since/history stay true).
+    out: list[tuple[str, dict[str, Any]]] = []
+    known: dict[str, str] = {}  # village → a level its active warning has at least
+    many = _series(tx, station, ends) if len(ends) > 2 else None
+    for end in sorted(ends):
+        totals = many.totals(end) if many is not None else window_totals(tx, station, end)
+        if not net.may_warn(station, totals):
+            continue
+        for code in villages:
+            warn = net.catalogue.village(code)["warn_mm"]
+            verdict = village_verdict(totals, warn)
+            if verdict is None or (code in known and not rises(known[code], verdict.level)):
+                continue
+            windows = [
+                {
+                    "window_h": WINDOW_KEYS[key],
+                    "observed": totals[WINDOW_KEYS[key]],
+                    "prepare": pair[0],
+                    "evacuate": pair[1],
+                }
+                for key, pair in warn.items()
+            ]
+            change = _raise_or_rise(
+                tx, net, net.village_record(code), verdict, station, end, {"windows": windows}, now
+            )
+            known[code] = verdict.level if change or code not in known else known[code]
+            if change:
+                out.append(change)
     return out
 
 
@@ -216,24 +266,30 @@ def _level_warnings(
     reservoir = net.reservoir_of(station)
     if reservoir is None:
         return []
-    best: tuple[int, float, Verdict] | None = None
+    out: list[tuple[str, dict[str, Any]]] = []
+    known: str | None = None
     for r in sorted(rs, key=lambda r: r.ts):
         day = datetime.fromtimestamp(r.ts, LOCAL_TZ).date()
         verdict = reservoir_verdict(r.values["level_m"], reservoir, day)
-        if verdict and (best is None or RESERVOIR_LEVELS.index(verdict.level) > best[0]):
-            best = (RESERVOIR_LEVELS.index(verdict.level), r.ts, verdict)
-    if best is None:
-        return []
-    levels = {f: reservoir.get(f) for f in LEVEL_FIELDS}
-    # The flood limit in force on the reading's date (seasonal), not the yearly default.
-    levels["flood_limit_m"] = flood_limit_on(
-        reservoir, datetime.fromtimestamp(best[1], LOCAL_TZ).date()
-    )
-    details = {"levels": levels}
-    change = _raise_or_rise(
-        tx, net, net.reservoir_record(reservoir), best[2], station, best[1], details, now
-    )
-    return [change] if change else []
+        if verdict is None or (known is not None and not rises(known, verdict.level)):
+            continue
+        levels = {f: reservoir.get(f) for f in LEVEL_FIELDS}
+        # The flood limit in force on the reading's date (seasonal), not the yearly default.
+        levels["flood_limit_m"] = flood_limit_on(reservoir, day)
+        change = _raise_or_rise(
+            tx,
+            net,
+            net.reservoir_record(reservoir),
+            verdict,
+            station,
+            r.ts,
+            {"levels": levels},
+            now,
+        )
+        known = verdict.level if change or known is None else known
+        if change:
+            out.append(change)
+    return out
 
 
 def _raise_or_rise(

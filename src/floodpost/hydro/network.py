@@ -8,10 +8,20 @@ net.village_record(code)        # the fields a village warning carries (name, zo
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from floodpost.hydro.readings import StationInfo, stations_of
+from floodpost.hydro.thresholds import WINDOW_KEYS
+
+
+def _lowest_prepare(catalogue: Any, codes: list[str]) -> dict[int, float]:
+    lowest: dict[int, float] = {}
+    for code in codes:
+        for key, (prepare, _) in catalogue.village(code)["warn_mm"].items():
+            w = WINDOW_KEYS[key]
+            lowest[w] = min(lowest.get(w, prepare), prepare)
+    return lowest
 
 
 @dataclass
@@ -21,6 +31,7 @@ class GaugeNetwork:
     infos: dict[str, StationInfo]
     villages_by_station: dict[str, list[str]]
     reservoir_by_station: dict[str, str]
+    _lowest: dict[str, dict[int, float]] = field(default_factory=dict)
 
     @classmethod
     def of(cls, catalogue: Any) -> GaugeNetwork:
@@ -43,6 +54,16 @@ class GaugeNetwork:
 
     def villages_of(self, station: str) -> list[str]:
         return self.villages_by_station.get(station, [])
+
+    def may_warn(self, station: str, totals_mm: dict[int, float]) -> bool:
+        """False when no window reaches the lowest prepare threshold of the station's villages
+        (the usual case: most readings raise nothing, so nothing more is looked up)."""
+        lowest = self._lowest.get(station)
+        if lowest is None:
+            lowest = self._lowest[station] = _lowest_prepare(
+                self.catalogue, self.villages_of(station)
+            )
+        return any(totals_mm.get(w, 0.0) >= mm - 1e-9 for w, mm in lowest.items())
 
     def reservoir_of(self, station: str) -> dict[str, Any] | None:
         rid = self.reservoir_by_station.get(station)

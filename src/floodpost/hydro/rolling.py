@@ -53,8 +53,9 @@ class RainSeries:
             return to_mm(self.units[i]), self.intervals[i]
         return None
 
-    def add(self, ts: float, mm: float, interval_h: float) -> list[Peak]:
-        """Insert one reading (the caller has ruled out duplicates); returns the peak per window."""
+    def add(self, ts: float, mm: float, interval_h: float, *, peaks: bool = True) -> list[Peak]:
+        """Insert one reading (the caller has ruled out duplicates); returns the peak per window
+        over the windows it changed (none when `peaks` is false: loading a series)."""
         i = bisect.bisect_left(self.times, ts)
         if i < len(self.times) and self.times[i] == ts:
             raise ValueError(f"a reading at {ts} is already stored")
@@ -72,7 +73,7 @@ class RainSeries:
                     for j in range(i + 2, len(pre)):
                         pre[j] += add
         self._trim()
-        return self._peaks(ts)
+        return self._peaks(ts) if peaks else []
 
     def total(self, end_ts: float, window_h: int) -> float:
         """Total of the window of `window_h` hours ending at `end_ts`, in mm."""

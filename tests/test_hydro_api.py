@@ -183,3 +183,21 @@ def test_a_warning_arrives_on_the_event_stream(server, catalogue):
     warnings = [e["data"] for e in events if e["event"] == "warning"]
     mine = next(w for w in warnings if w["code"] == VILLAGE)
     assert mine["level"] == "prepare" and mine["id"] in posted.json()["warnings"]
+
+
+def test_review_shows_lead_time_from_warning_to_evacuation(client, tokens, gauge):
+    from tests.reports_support import new_report
+
+    client.post(
+        "/api/readings", json={"readings": [_rain(gauge, 1, 40.0)]}, headers=tokens["gauge"]
+    )
+    evac = new_report(village_code=VILLAGE, occurred_at="2017-06-24T10:30:00+08:00", people=20)
+    evac.pop("lon"), evac.pop("lat")
+    assert client.post("/api/reports", json=evac, headers=tokens["staff"]).status_code == 201
+    review = client.get("/api/stats/warnings", headers=tokens["commander"]).json()
+    lead = next(x for x in review["lead_times"] if x["code"] == VILLAGE)
+    assert lead["lead_min"] == 90  # warned 09:00 (the 1 h window's end), moved 10:30
+    assert review["summary"]["evacuated_without_warning"] == 0
+    page = client.get("/review", headers=tokens["viewer"])
+    assert page.status_code == 200 and 'id="table-lead"' in page.text
+    assert ">90<" in page.text and 'id="chart-warnings"' in page.text

@@ -7,6 +7,7 @@ from __future__ import annotations
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import HTMLResponse
 
+from floodpost.hydro.review import warning_review
 from floodpost.web.deps import get_ctx
 from floodpost.web.routers.stats import REVIEW_ROLES, review_stats
 from floodpost.web.security import Principal, csrf_token, require_page_role
@@ -28,6 +29,7 @@ def review_page(
         csrf_token=csrf_token(request),
         county_name=ctx.catalogue.county_name,
         review=data,
+        warnings=warning_review(ctx.store, ctx.catalogue),
         js_texts=translator_for(request).subset("review.js."),
         tile_url=ctx.settings.tile_url,
         tile_attribution=ctx.settings.tile_attribution,

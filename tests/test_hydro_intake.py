@@ -225,3 +225,39 @@ def test_a_batch_holding_a_whole_storm_raises_where_each_level_is_first_reached(
         ("evacuate", "2017-06-24T04:00"),  # 12:00 local: 3 h = 90 mm ≥ 75
     ]
     assert [(c.action) for c in store.audit_log(w["id"])] == ["raise", "rise"]
+
+
+def test_two_processes_writing_one_gauge_see_each_others_rain(store_url, net, gauge):
+    """Two stores on one database stand for two worker processes: readings of one gauge posted
+    at the same moment through both still add up (each intake sees the other's committed rows)."""
+    import threading
+
+    from floodpost.storage import open_store
+
+    a, b = open_store(store_url), open_store(store_url)
+    try:
+        start = threading.Barrier(2)
+        errors = []
+
+        def send(store, ts, mm):
+            try:
+                start.wait()
+                post(store, net, [rain(gauge, ts, mm)])
+            except Exception as exc:  # noqa: BLE001 - reported below
+                errors.append(exc)
+
+        threads = [
+            threading.Thread(target=send, args=(a, T0 + HOUR, 20.0)),
+            threading.Thread(target=send, args=(b, T0 + HOUR + 1800, 20.0)),
+        ]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join()
+        assert errors == []
+        w = village_warning(a)
+        assert w is not None and (w["level"], w["window_h"], w["observed"]) == ("prepare", 1, 40.0)
+        assert len([x for x in list_warnings(b) if x["code"] == VILLAGE]) == 1
+    finally:
+        a.close()
+        b.close()

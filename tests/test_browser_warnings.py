@@ -31,6 +31,10 @@ def test_warning_panel_follows_the_stream(live_server, offline_page, catalogue):
     page.wait_for_selector('#cp-warnings[data-loaded="1"]', timeout=10_000)
     page.wait_for_selector('#fp-link[data-state="up"]', timeout=10_000)
     assert page.locator("#fp-warn-count").inner_text() == "0"
+    # every gauge on the map (all silent: nothing reported yet)
+    assert page.evaluate("window.floodpost.warnings.gauges.getLayers().length") == len(
+        catalogue.records("stations")
+    )
     assert page.locator("#fp-warn-empty").is_visible()
 
     h = bearer_for(live_server, "gw")

@@ -139,6 +139,9 @@ def test_stations_status_and_review_figures(client, tokens, gauge):
     status = client.get("/api/stations", headers=tokens["viewer"]).json()
     me = next(s for s in status["stations"] if s["id"] == gauge)
     assert me["silent"] is True and me["rain_mm"] is None  # 2017 reading, 2026 clock: silent
+    assert me["thresholds"]["warn_mm"]["1h"] == [35.0, 45.0]  # the lowest of its villages
+    dam = next(s for s in status["stations"] if s["kind"] == "RR")
+    assert dam["thresholds"]["levels"]["crest_m"] > dam["thresholds"]["levels"]["flood_limit_m"]
     review = client.get("/api/stats/warnings", headers=tokens["viewer"]).json()
     assert review["summary"]["warnings"] >= 1 and review["by_hour"][0]["prepare"] >= 1
     lead = next(x for x in review["lead_times"] if x["code"] == VILLAGE)

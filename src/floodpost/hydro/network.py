@@ -69,6 +69,22 @@ class GaugeNetwork:
         rid = self.reservoir_by_station.get(station)
         return self.catalogue.reservoir(rid) if rid else None
 
+    def thresholds_of(self, station: str) -> dict[str, Any]:
+        """What a chart of the station draws: for a rain gauge the lowest [prepare, evacuate]
+        of its villages per window; for a reservoir station its characteristic levels."""
+        reservoir = self.reservoir_of(station)
+        if reservoir is not None:
+            fields = ("flood_limit_m", "normal_m", "design_flood_m", "check_flood_m", "crest_m")
+            return {"levels": {f: reservoir.get(f) for f in fields}}
+        windows: dict[str, list[float]] = {}
+        for code in self.villages_of(station):
+            for key, (prepare, evacuate) in self.catalogue.village(code)["warn_mm"].items():
+                old = windows.get(key)
+                windows[key] = (
+                    [min(old[0], prepare), min(old[1], evacuate)] if old else [prepare, evacuate]
+                )
+        return {"warn_mm": windows}
+
     def _zone_fields(self, village_code: str) -> dict[str, Any]:
         zid = self.catalogue.zone_of_village(village_code)
         zone = self.catalogue.zone(zid) if zid else None

@@ -141,6 +141,7 @@ def station_status(
             "silent": silent,
             "rain_mm": None,
             "level_m": None,
+            "thresholds": net.thresholds_of(sid),
         }
         if not silent and st["kind"] == "PP":
             item["rain_mm"] = {f"{w}h": t for w, t in _totals_now(store, sid, now).items()}

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 from collections import defaultdict
+from datetime import datetime
 from typing import Any
 
 from floodpost.hydro.rules import RESERVOIR_LEVELS, VILLAGE_LEVELS
@@ -26,10 +27,8 @@ def warning_review(store: Store, catalogue: Any) -> dict[str, Any]:
     first: dict[str, tuple[float, str]] = {}
     for w in records:
         by_hour[local_hour(w["since_ts"])][w["history"][0]["level"]] += 1
-        for step in w["history"][1:]:
-            by_hour[step["observed_at"] and _hour_of_iso(step["observed_at"]) or ""][
-                step["level"]
-            ] += 1
+        for step in w["history"][1:]:  # each rise counts in the hour its level was reached
+            by_hour[_hour_of_iso(step["observed_at"])][step["level"]] += 1
         for code in w.get("villages") or []:
             if code not in first or w["since_ts"] < first[code][0]:
                 first[code] = (w["since_ts"], w["id"])
@@ -63,7 +62,6 @@ def warning_review(store: Store, catalogue: Any) -> dict[str, Any]:
         "by_hour": [
             {"hour": hour, **{lv: counts.get(lv, 0) for lv in levels}}
             for hour, counts in sorted(by_hour.items())
-            if hour
         ],
         "lead_times": leads,
         "summary": {
@@ -79,6 +77,4 @@ def warning_review(store: Store, catalogue: Any) -> dict[str, Any]:
 
 
 def _hour_of_iso(text: str) -> str:
-    from datetime import datetime
-
     return local_hour(datetime.fromisoformat(text.replace("Z", "+00:00")).timestamp())

@@ -277,6 +277,8 @@
         datasets.push({ type: "line", label: T("cumulative_mm"), data: rows.map(function (r) { sum += r.rain_mm || 0; return Math.round(sum * 10) / 10; }),
           borderColor: "#0d47a1", pointRadius: 0, fill: false, yAxisID: "y2" });
         var w24 = w && (w.windows || []).filter(function (x) { return x.window_h === 24; })[0];
+        var own = ((st.thresholds || {}).warn_mm || {})["24h"];
+        if (!w24 && own) w24 = { prepare: own[0], evacuate: own[1] };
         if (w24) {
           flat(w24.prepare, T("prepare") + " 24h", LEVEL_COLOUR.prepare);
           flat(w24.evacuate, T("evacuate") + " 24h", LEVEL_COLOUR.evacuate);
@@ -284,7 +286,7 @@
       } else {
         datasets.push({ type: "line", label: T("level_m"), data: rows.map(function (r) { return r.level_m; }),
           borderColor: "#0d47a1", pointRadius: 0, fill: false, yAxisID: "y2" });
-        var lv = (w && w.levels) || {};
+        var lv = (w && w.levels) || (st.thresholds || {}).levels || {};
         flat(lv.flood_limit_m, T("flood_limit"), LEVEL_COLOUR.above_flood_limit);
         flat(lv.design_flood_m, T("design"), LEVEL_COLOUR.above_design);
         flat(lv.check_flood_m, T("check"), LEVEL_COLOUR.above_check);
@@ -303,9 +305,30 @@
     });
   }
 
+  // -- gauges on the map: reporting (blue) or silent (grey); a click draws the chart ----------
+  var gauges = L.layerGroup().addTo(map);
+  function drawGauges(layer) {
+    gauges.clearLayers();
+    (layer.features || []).forEach(function (f) {
+      var p = f.properties, c = f.geometry && f.geometry.coordinates;
+      if (!c) return;
+      var st = state.stations[p.id] || {};
+      var marker = L.circleMarker(FP.displayLatLng(c[0], c[1]), {
+        radius: p.kind === "PP" ? 4 : 3, weight: 1, color: "#263238",
+        fillColor: st.silent ? "#9e9e9e" : "#1e88e5", fillOpacity: 0.9,
+      });
+      var tip = el("span", null, p.name + (st.silent ? " · " + T("silent") : ""));
+      marker.bindTooltip(tip);
+      marker.on("click", function () { showChart(p.id, null); });
+      marker.addTo(gauges);
+    });
+  }
+
   // -- load and follow ------------------------------------------------------------------------
   function reload() {
-    return Promise.all([getJSON("/api/warnings?active=1"), getJSON("/api/stations")]).then(function (got) {
+    return Promise.all([
+      getJSON("/api/warnings?active=1"), getJSON("/api/stations"), getJSON("/api/layers/stations"),
+    ]).then(function (got) {
       state.warnings = {};
       got[0].warnings.forEach(function (w) { state.warnings[w.id] = w; });
       state.stations = {};
@@ -313,6 +336,7 @@
       state.blind = got[1].blind_villages || [];
       drawPanel();
       drawMap();
+      drawGauges(got[2]);
       panel.dataset.loaded = "1";
     });
   }
@@ -320,5 +344,7 @@
   document.addEventListener("floodpost:warning", function (e) { upsert(e.detail); });
   var signedIn = live && live.dataset.user;
   if (signedIn) FP.waitFor(reload().catch(function () { /* shown as empty; the stream fills it */ }));
-  ns.warnings = { state: state, reload: reload, showChart: showChart, LEVEL_COLOUR: LEVEL_COLOUR };
+  ns.warnings = {
+    state: state, reload: reload, showChart: showChart, gauges: gauges, LEVEL_COLOUR: LEVEL_COLOUR,
+  };
 })();

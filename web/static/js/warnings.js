@@ -21,6 +21,7 @@
     above_design: "#ef6c00", above_check: "#c62828", overtopping: "#4a148c",
   };
   var lang = (FP.config && FP.config.lang) === "en" ? "en" : "zh-CN";
+  var STATIONS_REFRESH_MS = 60000;
   var live = document.getElementById("cp-live");
   var role = live ? live.dataset.role : "";
 
@@ -341,9 +342,21 @@
     });
   }
 
+  // Gauge status (silent or not, blind villages) changes with time, not only with events.
+  function refreshStations() {
+    return getJSON("/api/stations").then(function (data) {
+      data.stations.forEach(function (s) { state.stations[s.id] = s; });
+      state.blind = data.blind_villages || [];
+      drawPanel();
+    }, function () { /* next time */ });
+  }
+
   document.addEventListener("floodpost:warning", function (e) { upsert(e.detail); });
   var signedIn = live && live.dataset.user;
-  if (signedIn) FP.waitFor(reload().catch(function () { /* shown as empty; the stream fills it */ }));
+  if (signedIn) {
+    FP.waitFor(reload().catch(function () { /* shown as empty; the stream fills it */ }));
+    setInterval(refreshStations, STATIONS_REFRESH_MS);
+  }
   ns.warnings = {
     state: state, reload: reload, showChart: showChart, gauges: gauges, LEVEL_COLOUR: LEVEL_COLOUR,
   };

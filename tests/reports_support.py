@@ -24,7 +24,7 @@ from floodpost.storage.base import User
 PASSWORD = "correct-horse-1"
 # A point in the middle of Suining (inside a village area) and one ~2 km outside the county.
 INSIDE = (110.15, 26.6)
-ROLES = ("commander", "staff", "field", "viewer")
+ROLES = ("commander", "staff", "field", "viewer", "gauge")
 
 
 def add_user(store: Any, name: str, role: str, password: str = PASSWORD) -> None:

@@ -15,7 +15,7 @@ from floodpost.geo import gcj02
 from floodpost.geo.catalogue import Catalogue
 from floodpost.paths import default_geodata
 
-LAYERS = ("county", "townships", "villages", "reservoirs", "shelters", "zones")
+LAYERS = ("county", "townships", "villages", "reservoirs", "shelters", "zones", "stations")
 
 
 @pytest.fixture(scope="module")
@@ -153,6 +153,12 @@ def test_cross_layer_references_checked(copy: Path):
 
 def test_missing_required_layer_and_optional_layer(copy: Path):
     (copy / "reservoirs.geojson").unlink()
+    # The reservoirs' gauges name them: without the layer they go too.
+    stations = json.loads((copy / "stations.geojson").read_text(encoding="utf-8"))
+    stations["features"] = [
+        f for f in stations["features"] if not f["properties"].get("reservoir_id")
+    ]
+    (copy / "stations.geojson").write_text(json.dumps(stations), encoding="utf-8")
     cat = Catalogue.load(copy)
     assert cat.count("reservoirs") == 0 and cat.reservoir("R001") is None
     assert json.loads(cat.geojson_bytes("reservoirs"))["features"] == []

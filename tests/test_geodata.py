@@ -16,8 +16,8 @@ from floodpost.paths import geodata_dir
 
 GEODATA = geodata_dir() / "suining"
 SOURCES = geodata_dir() / "sources" / "suining"
-LAYERS = ("county", "townships", "villages", "reservoirs", "shelters", "zones")
-DEMO_LAYERS = ("villages", "reservoirs", "shelters", "zones")
+LAYERS = ("county", "townships", "villages", "reservoirs", "shelters", "zones", "stations")
+DEMO_LAYERS = ("villages", "reservoirs", "shelters", "zones", "stations")
 EQUAL_AREA = "EPSG:6933"
 
 

@@ -39,11 +39,20 @@ def build_parser() -> argparse.ArgumentParser:
     user_sub = user.add_subparsers(dest="user_command", required=True)
     add = user_sub.add_parser("add", help="create an account")
     add.add_argument("name")
-    add.add_argument("--role", required=True, choices=["commander", "staff", "field", "viewer"])
+    add.add_argument(
+        "--role", required=True, choices=["commander", "staff", "field", "viewer", "gauge"]
+    )
     pw = add.add_mutually_exclusive_group(required=True)
     pw.add_argument("--password")
     pw.add_argument("--password-stdin", action="store_true")
     _common(add, db_default=None)
+
+    readings = sub.add_parser("readings", help="hydrological readings (SL 323 CSV exports)")
+    readings_sub = readings.add_subparsers(dest="readings_command", required=True)
+    rimport = readings_sub.add_parser("import", help="load an ST_PPTN_R/ST_RSVR_R/ST_RIVER_R CSV")
+    rimport.add_argument("file", type=Path)
+    _common(rimport, db_default=None)
+    rimport.add_argument("--geodata", type=Path, help="folder of layer files (default: Suining)")
 
     sim = sub.add_parser("simulate", help="fill a store with a synthetic flood log")
     _common(sim, db_default=None)
@@ -128,6 +137,26 @@ def cmd_user_add(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_readings_import(args: argparse.Namespace) -> int:
+    from floodpost.geo.catalogue import Catalogue
+    from floodpost.hydro.importer import import_file
+    from floodpost.storage import open_store
+
+    settings = _settings(args)
+    catalogue = Catalogue.load(settings.geodata_dir)
+    store = open_store(settings.db_url)
+    try:
+        result = import_file(store, catalogue, args.file, actor="cli")
+    finally:
+        store.close()
+    print(
+        f"floodpost: {args.file.name} ({result['table']}): {result['accepted']} readings stored, "
+        f"{result['duplicates']} duplicates, {result['skipped']} rows without a value, "
+        f"{len(result['warnings'])} warnings raised or risen"
+    )
+    return 0
+
+
 def cmd_simulate(args: argparse.Namespace) -> int:
     from floodpost.geo.catalogue import Catalogue
     from floodpost.replay.simulate import simulate
@@ -148,7 +177,12 @@ def cmd_simulate(args: argparse.Namespace) -> int:
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
-    handlers = {"serve": cmd_serve, "demo": cmd_demo, "simulate": cmd_simulate}
+    handlers = {
+        "serve": cmd_serve,
+        "demo": cmd_demo,
+        "simulate": cmd_simulate,
+        "readings": cmd_readings_import,
+    }
     try:
         if args.command == "user":
             return cmd_user_add(args)

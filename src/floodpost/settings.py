@@ -75,6 +75,11 @@ class Settings(BaseSettings):
     silent_zone_hours: float = Field(
         6.0, description="A zone with no report for this many hours is shown as silent"
     )
+    gauge_silent_min: float = Field(
+        30.0,
+        gt=0,
+        description="A gauge with no reading for this many minutes is shown as silent (never 0 mm)",
+    )
 
     @field_validator("default_locale", mode="before")
     @classmethod

@@ -17,7 +17,7 @@ from floodpost.clock import Clock, system_clock
 from floodpost.errors import InvalidInput
 from floodpost.storage.base import Store, User
 
-ROLES = ("commander", "staff", "field", "viewer")
+ROLES = ("commander", "staff", "field", "viewer", "gauge")  # gauge: telemetry, readings only
 MAX_NAME_CHARS = 64
 MIN_PASSWORD_CHARS = 8
 # argon2 hashes whatever it is given; a cap keeps a huge "password" from being a cheap DoS.

@@ -10,6 +10,7 @@ import json
 from pathlib import Path
 
 from floodpost.geo.build_assets import build_reservoirs, build_shelters, build_zones
+from floodpost.geo.build_gauges import add_reservoir_stations, build_stations
 from floodpost.geo.build_townships import (
     COUNTY_CODE,
     COUNTY_NAME,
@@ -17,6 +18,7 @@ from floodpost.geo.build_townships import (
     county_feature_props,
     load_county,
     load_townships,
+    read_geonames,
     township_cells,
     township_props,
 )
@@ -39,7 +41,15 @@ def manifest() -> dict:
         "crs": "EPSG:4326",
         "layers": {
             lid: {"datum": "wgs84"}
-            for lid in ("county", "townships", "villages", "reservoirs", "shelters", "zones")
+            for lid in (
+                "county",
+                "townships",
+                "villages",
+                "reservoirs",
+                "shelters",
+                "zones",
+                "stations",
+            )
         },
         "note": "Built by scripts/build_geodata.py; see geodata/README.md for what is demo data.",
     }
@@ -57,6 +67,11 @@ def build_all(sources: Path, out: Path) -> dict[str, int]:
     townships = load_townships(sources)
     cells = township_cells(county, townships)
     villages = build_villages(townships, cells, metric)
+    # Zones and reservoirs first: the gauges hang off them and set the villages' thresholds.
+    zones = build_zones(townships, villages)
+    reservoirs = build_reservoirs(villages, metric)
+    stations = build_stations(villages, zones, read_geonames(sources))
+    stations += add_reservoir_stations(reservoirs)
     sizes = {
         "county.geojson": _write(out / "county.geojson", [(county, county_feature_props())]),
         "townships.geojson": _write(
@@ -66,11 +81,10 @@ def build_all(sources: Path, out: Path) -> dict[str, int]:
         "villages.geojson": _write(
             out / "villages.geojson", [(v.geometry, v.properties()) for v in villages]
         ),
-        "reservoirs.geojson": _write(
-            out / "reservoirs.geojson", build_reservoirs(villages, metric)
-        ),
+        "reservoirs.geojson": _write(out / "reservoirs.geojson", reservoirs),
         "shelters.geojson": _write(out / "shelters.geojson", build_shelters(townships, villages)),
-        "zones.geojson": _write(out / "zones.geojson", build_zones(townships, villages)),
+        "zones.geojson": _write(out / "zones.geojson", zones),
+        "stations.geojson": _write(out / "stations.geojson", stations),
     }
     text = json.dumps(manifest(), ensure_ascii=False, indent=2, sort_keys=False) + "\n"
     (out / "manifest.json").write_text(text, encoding="utf-8")

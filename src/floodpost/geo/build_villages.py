@@ -68,6 +68,7 @@ class Village:
             "near_river": self.near_river,
             "seat_lon": round(self.seat[0], 6),
             "seat_lat": round(self.seat[1], 6),
+            **self.extra,  # rain gauge and thresholds (build_gauges.py)
             "demo": True,
         }
 

@@ -145,12 +145,39 @@ class Catalogue:
                     unknown = [c for c in codes if c not in villages]
                     if unknown:
                         raise fail(lid, key, field, f"names unknown villages {unknown[:3]}")
+        self._check_stations(fail)
         seen: dict[str, str] = {}
         for zid, z in self._records["zones"].items():
             for code in z["village_codes"] or []:
                 if code in seen and seen[code] != zid:
                     raise fail("zones", zid, "village_codes", f"{code} is also in {seen[code]}")
                 seen[code] = zid
+
+    def _check_stations(self, fail) -> None:
+        """Gauges sit in known townships; villages and reservoirs name gauges of the right kind."""
+        stations = self._records["stations"]
+        for sid, st in stations.items():
+            if st["township_code"] not in self._records["townships"]:
+                raise fail("stations", sid, "township_code", f"{st['township_code']} is unknown")
+            rid = st.get("reservoir_id")
+            if rid and rid not in self._records["reservoirs"]:
+                raise fail("stations", sid, "reservoir_id", f"{rid} is unknown")
+        for code, v in self._records["villages"].items():
+            gauge = v.get("rain_station")
+            if gauge and gauge not in stations:
+                raise fail(
+                    "villages", code, "rain_station", f"{gauge} is not in the stations layer"
+                )
+            if v.get("warn_mm") and not gauge:
+                raise fail("villages", code, "rain_station", "is needed with warn_mm")
+        for rid, r in self._records["reservoirs"].items():
+            gauge = r.get("station")
+            if not gauge:
+                continue
+            if gauge not in stations:
+                raise fail("reservoirs", rid, "station", f"{gauge} is not in the stations layer")
+            if stations[gauge]["kind"] != "RR":
+                raise fail("reservoirs", rid, "station", f"{gauge} is not a reservoir station (RR)")
 
     # ---- layers --------------------------------------------------------------------------
     @property
@@ -207,6 +234,9 @@ class Catalogue:
 
     def reservoir(self, reservoir_id: str) -> dict | None:
         return self._records["reservoirs"].get(reservoir_id)
+
+    def station(self, station_id: str) -> dict | None:
+        return self._records["stations"].get(station_id)
 
     def zone(self, zone_id: str) -> dict | None:
         return self._records["zones"].get(zone_id)

@@ -126,6 +126,11 @@ def read_layer(path: Path, schema: LayerSchema, datum: str = "wgs84") -> tuple[l
         for k, v in raw.items():
             if k not in known:
                 rec[k] = _plain_value(v)
+        if schema.check is not None:
+            try:
+                schema.check(rec)
+            except FieldProblem as exc:
+                raise _err(path, str(exc), exc.field, label) from exc
         if rec[schema.key] in seen:
             raise _err(path, f"repeats {rec[schema.key]!r}", schema.key, label)
         seen.add(rec[schema.key])

@@ -8,27 +8,49 @@ from __future__ import annotations
 
 import math
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
+
+from floodpost.hydro.thresholds import LevelProblem, check_levels, parse_seasons, parse_warn_mm
 
 POLYGONAL = ("Polygon", "MultiPolygon")
 POINT = ("Point",)
 
 TOWNSHIP_CODE = r"\d{9}"
 VILLAGE_CODE = r"\d{12}"
+STATION_ID = r"[0-9A-Za-z]{8}"  # SL 323 / SL 502 station code STCD, CHAR(8)
+STATION_KINDS = ("PP", "RR", "ZZ")  # SL 323 STTP: rain gauge, reservoir, river level
+LEVEL_FIELDS = ("flood_limit_m", "normal_m", "design_flood_m", "check_flood_m", "crest_m")
 
 
 @dataclass(frozen=True)
 class Field:
     name: str
-    type: str  # "str" | "int" | "float" | "bool" | "list"
+    type: str  # "str" | "int" | "float" | "bool" | "list" | "object"
     required: bool = True
     pattern: str | None = None  # full-match regex for str fields (and each item of a list)
     choices: tuple[str, ...] | None = None
     minimum: float | None = None
     default: Any = None  # value used when an optional field is absent
+    parse: Callable[[Any], Any] | None = None  # for "object": checks and normalises the value
+
+
+class FieldProblem(ValueError):
+    """A value that does not fit its field; the catalogue adds file and feature."""
+
+    def __init__(self, message: str, field: str | None = None) -> None:
+        super().__init__(message)
+        self.field = field
+
+
+def _check_reservoir_levels(record: dict[str, Any]) -> None:
+    try:
+        check_levels(record)
+    except LevelProblem as exc:
+        raise FieldProblem(str(exc), exc.field) from exc
 
 
 @dataclass(frozen=True)
@@ -38,6 +60,8 @@ class LayerSchema:
     key: str  # the field that identifies a feature (unique within the layer)
     fields: tuple[Field, ...]
     required: bool = True  # must the county ship this layer at all?
+    # Checks across fields of one feature; raises FieldProblem naming the field.
+    check: Callable[[dict[str, Any]], None] | None = None
 
     def field(self, name: str) -> Field:
         return next(f for f in self.fields if f.name == name)
@@ -82,6 +106,8 @@ SCHEMAS: dict[str, LayerSchema] = {
                 Field("households", "int", required=False, minimum=0),
                 Field("low_lying", "bool", required=False, default=False),
                 Field("near_river", "bool", required=False, default=False),
+                Field("rain_station", "str", required=False, pattern=STATION_ID),
+                Field("warn_mm", "object", required=False, parse=parse_warn_mm),
             ),
         ),
         LayerSchema(
@@ -98,8 +124,12 @@ SCHEMAS: dict[str, LayerSchema] = {
                 Field("township_code", "str", pattern=TOWNSHIP_CODE),
                 Field("village_code", "str", required=False, pattern=VILLAGE_CODE),
                 Field("downstream_villages", "list", required=False, pattern=VILLAGE_CODE),
+                Field("station", "str", required=False, pattern=STATION_ID),
+                *(Field(f, "float", required=False) for f in LEVEL_FIELDS),
+                Field("flood_limit_seasons", "object", required=False, parse=parse_seasons),
             ),
             required=False,
+            check=_check_reservoir_levels,
         ),
         LayerSchema(
             "shelters",
@@ -131,15 +161,24 @@ SCHEMAS: dict[str, LayerSchema] = {
             ),
             required=False,
         ),
+        LayerSchema(
+            "stations",
+            POINT,
+            "id",
+            (
+                Field("id", "str", pattern=STATION_ID),
+                Field("name", "str"),
+                Field("kind", "str", choices=STATION_KINDS),
+                Field("township_code", "str", pattern=TOWNSHIP_CODE),
+                Field("reservoir_id", "str", required=False),
+            ),
+            required=False,
+        ),
     )
 }
 
 LAYER_IDS: tuple[str, ...] = tuple(SCHEMAS)
 COMMON_FIELDS = (Field("demo", "bool", required=False, default=False),)
-
-
-class FieldProblem(ValueError):
-    """A value that does not fit its field; the catalogue adds file and feature."""
 
 
 def _is_missing(value: Any) -> bool:
@@ -199,6 +238,12 @@ def coerce(field: Field, value: Any) -> Any:
         if field.minimum is not None and value < field.minimum:
             raise FieldProblem(f"must be at least {field.minimum}, got {value!r}")
         return value
+    if field.type == "object":
+        assert field.parse is not None, field.name
+        try:
+            return field.parse(value)
+        except ValueError as exc:
+            raise FieldProblem(str(exc)) from exc
     if field.type == "list":
         if isinstance(value, str):
             value = _parse_json_list(value)

@@ -24,11 +24,12 @@ from pathlib import Path
 from typing import Any
 
 from floodpost.errors import ConfigError, FloodpostError
-from floodpost.replay import flood2017
+from floodpost.replay import flood2017, rain2017
 from floodpost.storage.base import Store
 
 DEMO_ROLES = ("commander", "staff", "field", "viewer")
 DEMO_ACTOR = "demo-replay"
+GAUGE_ACTOR = "demo-gauges"
 
 
 def parse_speed(text: str | None) -> float | None:
@@ -62,9 +63,30 @@ def create_demo_accounts(store: Store) -> dict[str, str]:
     return accounts
 
 
-def load_all(store: Store, catalogue: Any, seed: int = 2017) -> int:
-    """The whole flood in its final state (for `--speed max` and tests)."""
+def load_all(store: Store, catalogue: Any, seed: int = 2017, *, readings: bool = True) -> int:
+    """The whole flood in its final state (for `--speed max` and tests): the gauges' readings
+    first, hour by hour (so their warnings come before the evacuations in the log), then the
+    reports. Returns the number of reports."""
+    if readings:
+        load_readings(store, catalogue, flood2017.build_timeline(catalogue, seed), seed)
     return store.bulk_load(flood2017.build_log(catalogue, seed), actor=DEMO_ACTOR)
+
+
+def load_readings(
+    store: Store, catalogue: Any, steps: list[flood2017.Step], seed: int = 2017
+) -> int:
+    """Every hourly batch of the replay's gauges through the readings intake; returns readings."""
+    from floodpost.hydro.intake import store_readings
+    from floodpost.hydro.network import GaugeNetwork
+
+    network = GaugeNetwork.of(catalogue)
+    batches = rain2017.build_batches(catalogue, steps, seed)
+    n = 0
+    # A day of hours per transaction: the warnings still rise at the hour they are reached.
+    for day in range(0, len(batches), 24):
+        readings = [r for b in batches[day : day + 24] for r in b.readings]
+        n += store_readings(store, network, readings, actor=GAUGE_ACTOR, source="demo")["accepted"]
+    return n
 
 
 class SimClock:
@@ -84,15 +106,25 @@ class SimClock:
 
 def play(
     store: Store,
-    steps: list[flood2017.Step],
+    steps: list[flood2017.Step] | list[flood2017.Step | rain2017.ReadingBatch],
     clock: Callable[[], float],
     stop: threading.Event,
     *,
     speed: float,
+    network: Any = None,
 ) -> int:
-    """Send each step to the store when the simulated clock reaches it; returns steps done."""
+    """Send each step (a report step, or an hour of gauge readings when `network` is given) to
+    the store when the simulated clock reaches it; returns steps done."""
     done = 0
     for step in steps:
+        if isinstance(step, rain2017.ReadingBatch):
+            while not stop.is_set() and (wait := (step.ts - clock()) / speed) > 0:
+                stop.wait(min(wait, 0.5))
+            if stop.is_set():
+                break
+            _send_readings(store, network, step)
+            done += 1
+            continue
         while not stop.is_set() and (wait := (step.ts - clock()) / speed) > 0:
             stop.wait(min(wait, 0.5))
         if stop.is_set():
@@ -103,6 +135,29 @@ def play(
             print(f"floodpost demo: step {step.action} {step.report_id}: {exc}", file=sys.stderr)
         done += 1
     return done
+
+
+def _send_readings(store: Store, network: Any, batch: rain2017.ReadingBatch) -> None:
+    from floodpost.hydro.intake import store_readings
+
+    try:
+        store_readings(store, network, batch.readings, actor=GAUGE_ACTOR, source="demo")
+    except FloodpostError as exc:  # one refused hour must not stop the replay
+        print(f"floodpost demo: readings at {batch.ts}: {exc}", file=sys.stderr)
+
+
+def timeline_with_readings(
+    catalogue: Any, seed: int = 2017
+) -> list[flood2017.Step | rain2017.ReadingBatch]:
+    """The report steps and the hourly reading batches, merged in time order."""
+    steps = flood2017.build_timeline(catalogue, seed)
+    merged: list[flood2017.Step | rain2017.ReadingBatch] = [
+        *steps,
+        *rain2017.build_batches(catalogue, steps, seed),
+    ]
+    # A batch sorts before a report of the same second: the warning comes first.
+    merged.sort(key=lambda s: (s.ts, 0 if isinstance(s, rain2017.ReadingBatch) else 1))
+    return merged
 
 
 def _send(store: Store, step: flood2017.Step, *, live: bool = False) -> None:
@@ -182,16 +237,21 @@ def run_demo(args: argparse.Namespace) -> int:
                 flush=True,
             )
         else:
-            sim = SimClock(speed)
-            steps = flood2017.build_timeline(catalogue)
+            from floodpost.hydro.network import GaugeNetwork
+
+            sim = SimClock(speed, origin_ts=rain2017.RAIN_START.timestamp())
+            steps = timeline_with_readings(catalogue)
             print(
                 f"floodpost demo: playing {len(steps)} steps at {speed:g}× "
-                f"(the whole week takes {8 * 86400 / speed / 60:.1f} min)",
+                f"(the whole week takes {(8 * 86400 + 16 * 3600) / speed / 60:.1f} min)",
                 flush=True,
             )
             sim.start()
             player = threading.Thread(
-                target=play, args=(store, steps, sim, stop), kwargs={"speed": speed}, daemon=True
+                target=play,
+                args=(store, steps, sim, stop),
+                kwargs={"speed": speed, "network": GaugeNetwork.of(catalogue)},
+                daemon=True,
             )
             player.start()
         app = create_app(settings, store=store)

@@ -94,3 +94,51 @@ CHANGES_ENTITY = """
 
 def render(template: str, *, text: str, real: str, body: str = "") -> str:
     return template.format(text=text, real=real, body=body)
+
+
+# Migration 5 (issue 9, early warning; the 4th in the `hydro` branch until migration 4 is merged),
+# both backends: gauge readings, each station's latest reading, and warnings.
+# - readings: one row per station, kind (rain/level) and end time; `units` is rain in integer
+#   micro-millimetres so window sums are exact; the primary key (station, kind, ts) is the index
+#   every window total is read from (a range of it, never the station's whole history).
+# - station_latest: the newest reading time of each station (silent gauges; it is also the row
+#   a readings transaction takes first, so intake of one station is serialised).
+# - warnings: the warning records; at most one active warning per target (partial unique index).
+READINGS_TABLES = """
+    CREATE TABLE readings (
+        station {text} NOT NULL,
+        kind {text} NOT NULL,
+        ts {real} NOT NULL,
+        value {real} NOT NULL,
+        interval_h {real},
+        units BIGINT,
+        body TEXT NOT NULL,
+        received_ts {real} NOT NULL,
+        actor {text},
+        PRIMARY KEY (station, kind, ts)
+    ){without_rowid};
+
+    CREATE TABLE station_latest (
+        station {text} PRIMARY KEY,
+        last_ts {real} NOT NULL,
+        received_ts {real} NOT NULL
+    );
+
+    CREATE TABLE warnings (
+        id {text} PRIMARY KEY,
+        target {text} NOT NULL,
+        code {text} NOT NULL,
+        level {text} NOT NULL,
+        severity INTEGER NOT NULL,
+        active INTEGER NOT NULL,
+        since_ts {real} NOT NULL,
+        updated_ts {real} NOT NULL,
+        body TEXT NOT NULL
+    );
+    CREATE UNIQUE INDEX warnings_active ON warnings(target, code) WHERE active = 1;
+    CREATE INDEX warnings_since ON warnings(since_ts);
+"""
+
+
+def render_readings(*, text: str, real: str, without_rowid: str) -> str:
+    return READINGS_TABLES.format(text=text, real=real, without_rowid=without_rowid)

@@ -13,6 +13,7 @@ from floodpost.storage.schema_parts import (
     REPORTS_INDEXES,
     USERS_AND_META,
     render,
+    render_readings,
 )
 
 _T = {"text": "TEXT", "real": "REAL"}
@@ -46,4 +47,7 @@ MIGRATIONS: list[str] = [
     """,
     # 3: the change log of every entity (issue 8): changes.entity, 'report' for existing rows
     render(CHANGES_ENTITY, **_T),
+    # 5 (issue 9; the 4th entry in the hydro branch until migration 4 is merged before it):
+    # gauge readings, each station's latest reading time, warnings
+    render_readings(**_T, without_rowid=" WITHOUT ROWID"),
 ]

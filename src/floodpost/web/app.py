@@ -30,6 +30,7 @@ from floodpost.auth.throttle import LoginThrottle
 from floodpost.clock import Clock, system_clock
 from floodpost.geo.catalogue import Catalogue
 from floodpost.geo.routing import ReportRouter
+from floodpost.hydro.network import GaugeNetwork
 from floodpost.i18n import LANGUAGES, Translator
 from floodpost.live.broker import Broker
 from floodpost.live.escalation import Rules
@@ -66,6 +67,8 @@ ROUTERS = (
     "pages_map",
     "pages_report",
     "pages_review",
+    "readings",
+    "warnings",
 )
 
 log = logging.getLogger(__name__)
@@ -105,6 +108,7 @@ def build_context(settings: Settings, store: Store, clock: Clock, catalogue: Cat
         broker=Broker(store),
         follower=follower,
         rollup=rollup,
+        gauges=GaugeNetwork.of(catalogue),
         live=LiveState(
             store,
             places_from_catalogue(catalogue),

@@ -14,7 +14,7 @@ the ones it needs as typed dependencies and FastAPI hands them over::
 Then add the module's name to ``ROUTERS`` in web/app.py. Available: ``CtxDep`` (the whole
 Context), ``SettingsDep``, ``StoreDep``, ``CatalogueDep``, ``ClockDep``, ``RouterDep`` (report
 routing), ``LiveDep`` (live state), ``StatsDep`` (review statistics), ``BrokerDep`` (change
-stream), ``FollowerDep`` (the change-log follower). A new long-lived service is a field of Context built in create_app, with a getter and
+stream), ``FollowerDep`` (the change-log follower), ``GaugesDep`` (gauges and thresholds). A new long-lived service is a field of Context built in create_app, with a getter and
 an ``Annotated`` alias here.
 
 The getters are ``async def`` that only read ``request.app.state.ctx``: FastAPI runs a plain
@@ -35,6 +35,7 @@ from floodpost.auth.throttle import LoginThrottle
 from floodpost.clock import Clock
 from floodpost.geo.catalogue import Catalogue
 from floodpost.geo.routing import ReportRouter
+from floodpost.hydro.network import GaugeNetwork
 from floodpost.live.broker import Broker
 from floodpost.live.follower import ChangeFollower
 from floodpost.live.state import LiveState
@@ -89,6 +90,7 @@ class Context:
     # The one follower of the change log; every in-memory projection subscribes to it.
     follower: ChangeFollower
     rollup: Rollup  # the report roll-up both screens read (live panel and review)
+    gauges: GaugeNetwork  # the stations layer and the thresholds of what they watch (issue 9)
     live: LiveState
     stats: ReviewStats
     pages: PageData
@@ -136,6 +138,10 @@ async def get_broker(request: Request) -> Broker:
     return ctx_of(request).broker
 
 
+async def get_gauges(request: Request) -> GaugeNetwork:
+    return ctx_of(request).gauges
+
+
 async def get_follower(request: Request) -> ChangeFollower:
     return ctx_of(request).follower
 
@@ -149,4 +155,5 @@ RouterDep = Annotated[ReportRouter, Depends(get_router)]
 LiveDep = Annotated[LiveState, Depends(get_live)]
 StatsDep = Annotated[ReviewStats, Depends(get_stats)]
 BrokerDep = Annotated[Broker, Depends(get_broker)]
+GaugesDep = Annotated[GaugeNetwork, Depends(get_gauges)]
 FollowerDep = Annotated[ChangeFollower, Depends(get_follower)]

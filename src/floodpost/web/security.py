@@ -48,6 +48,7 @@ REVIEW_ROLES = ("staff", "commander", "viewer")
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS", "TRACE"})
 USER_CACHE_TTL_S = 30.0
 _STATE_NEW_CSRF = "fp_csrf_new"
+MACHINE_ROLES = frozenset({"gauge"})  # accounts of machines, admitted only where a route names them
 
 
 @dataclass(frozen=True)
@@ -109,18 +110,26 @@ async def _principal(request: Request) -> Principal | None:
     return principal
 
 
-async def require_user(request: Request) -> Principal:
-    """Any signed-in user (bearer token or session cookie); 401 otherwise."""
+async def _signed_in(request: Request) -> Principal:
     principal = await _principal(request)
     if principal is None:
         raise Unauthorized("sign in first (bearer token or session cookie)")
     return principal
 
 
+async def require_user(request: Request) -> Principal:
+    """Any signed-in person (bearer token or session cookie); 401 otherwise. A `gauge` account
+    (a telemetry gateway) is not a person: it gets 403 everywhere but where a route names it."""
+    principal = await _signed_in(request)
+    if principal.role in MACHINE_ROLES:
+        raise Forbidden("a gauge account may only post readings")
+    return principal
+
+
 def require_role(*roles: str) -> Any:
     """A dependency admitting only the given roles: 401 without credentials, 403 otherwise."""
 
-    async def dependency(principal: Principal = Depends(require_user)) -> Principal:
+    async def dependency(principal: Principal = Depends(_signed_in)) -> Principal:
         if principal.role not in roles:
             raise Forbidden(f"this needs the role {' or '.join(roles)}")
         return principal
@@ -139,6 +148,8 @@ async def require_page_user(request: Request) -> Principal:
     principal = await _principal(request)
     if principal is None:
         raise HTTPException(status_code=303, headers={"Location": login_url(request)})
+    if principal.role in MACHINE_ROLES:
+        raise Forbidden("a gauge account may only post readings")
     return principal
 
 

@@ -544,6 +544,11 @@
         function () {},
       );
     });
+    // Early warning (warnings.js) listens on the document, not on this stream.
+    source.addEventListener("warning", function (e) {
+      live.seq = Math.max(live.seq, parseInt(e.lastEventId, 10) || 0);
+      document.dispatchEvent(new CustomEvent("floodpost:warning", { detail: JSON.parse(e.data) }));
+    });
   }
 
   // -- first load ------------------------------------------------------------------------------

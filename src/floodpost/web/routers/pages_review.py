@@ -7,7 +7,8 @@ from __future__ import annotations
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import HTMLResponse
 
-from floodpost.web.deps import SettingsDep, StatsDep
+from floodpost.hydro.review import warning_review
+from floodpost.web.deps import CatalogueDep, SettingsDep, StatsDep, StoreDep
 from floodpost.web.security import REVIEW_ROLES, Principal, csrf_token, require_page_role
 from floodpost.web.templating import render, translator_for
 
@@ -19,6 +20,8 @@ def review_page(
     request: Request,
     stats: StatsDep,
     settings: SettingsDep,
+    store: StoreDep,
+    catalogue: CatalogueDep,
     user: Principal = Depends(require_page_role(*REVIEW_ROLES)),
 ) -> HTMLResponse:
     data = stats.review()
@@ -28,6 +31,7 @@ def review_page(
         user=user,
         csrf_token=csrf_token(request),
         review=data,
+        warnings=warning_review(store, catalogue),
         js_texts=translator_for(request).subset("review.js."),
         tile_url=settings.tile_url,
         tile_attribution=settings.tile_attribution,

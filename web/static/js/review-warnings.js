@@ -11,22 +11,37 @@
   var textsEl = document.getElementById("review-i18n");
   var texts = textsEl ? JSON.parse(textsEl.textContent) : {};
   var LEVELS = [
-    ["prepare", "#f9a825"], ["evacuate", "#d50000"], ["above_flood_limit", "#fbc02d"],
-    ["above_design", "#ef6c00"], ["above_check", "#c62828"], ["overtopping", "#4a148c"],
+    ["prepare", "#f9a825"],
+    ["evacuate", "#d50000"],
+    ["above_flood_limit", "#fbc02d"],
+    ["above_design", "#ef6c00"],
+    ["above_check", "#c62828"],
+    ["overtopping", "#4a148c"],
   ];
   var rows = data.by_hour || [];
   new window.Chart(canvas, {
     type: "bar",
     data: {
-      labels: rows.map(function (r) { return r.hour.slice(5).replace("T", " ") + ":00"; }),
+      labels: rows.map(function (r) {
+        return r.hour.slice(5).replace("T", " ") + ":00";
+      }),
       datasets: LEVELS.map(function (lv) {
-        return { label: texts["review.js.warn." + lv[0]] || lv[0], backgroundColor: lv[1],
-          data: rows.map(function (r) { return r[lv[0]] || 0; }) };
+        return {
+          label: texts["review.js.warn." + lv[0]] || lv[0],
+          backgroundColor: lv[1],
+          data: rows.map(function (r) {
+            return r[lv[0]] || 0;
+          }),
+        };
       }),
     },
     options: {
-      animation: false, maintainAspectRatio: false,
-      scales: { x: { stacked: true }, y: { stacked: true, beginAtZero: true, ticks: { precision: 0 } } },
+      animation: false,
+      maintainAspectRatio: false,
+      scales: {
+        x: { stacked: true },
+        y: { stacked: true, beginAtZero: true, ticks: { precision: 0 } },
+      },
     },
   });
   canvas.dataset.bars = String(rows.length);

@@ -87,3 +87,58 @@ HELP_RESOLVED_INDEX = """
 
 def render(template: str, *, text: str, real: str, body: str = "") -> str:
     return template.format(text=text, real=real, body=body)
+
+# Migration 6 (orders, issue #10), both backends: evacuation orders (the record as JSON in body,
+# status and issue time as columns for listing), the villages of each order with their zone
+# (what a field member sees), acknowledgements, the household roster with its roll-call status,
+# and the zones and phone of field members. Progress reads "people evacuated in these villages
+# since the order" from the partial index reports_evacuation_village, never by a scan.
+ORDERS_TABLES = """
+    CREATE TABLE orders (
+        id {text} PRIMARY KEY,
+        level {text} NOT NULL,
+        status {text} NOT NULL,
+        issued_ts {real} NOT NULL,
+        issued_by {text},
+        content_hash {text} NOT NULL,
+        body TEXT NOT NULL
+    );
+    CREATE INDEX orders_issued ON orders(issued_ts);
+    CREATE TABLE order_villages (
+        order_id {text} NOT NULL,
+        village_code {text} NOT NULL,
+        zone_id {text},
+        PRIMARY KEY (order_id, village_code)
+    );
+    CREATE INDEX order_villages_zone ON order_villages(zone_id, order_id);
+    CREATE INDEX order_villages_village ON order_villages(village_code, order_id);
+    CREATE TABLE order_acks (
+        order_id {text} NOT NULL,
+        village_code {text} NOT NULL,
+        user_name {text} NOT NULL,
+        at_ts {real} NOT NULL,
+        PRIMARY KEY (order_id, village_code, user_name)
+    );
+    CREATE TABLE households (
+        id {text} PRIMARY KEY,
+        village_code {text} NOT NULL,
+        zone_id {text},
+        people INTEGER NOT NULL,
+        status {text} NOT NULL,
+        status_ts {real},
+        status_by {text},
+        note TEXT,
+        content_hash {text} NOT NULL,
+        body TEXT NOT NULL
+    );
+    CREATE INDEX households_village ON households(village_code, status, status_ts, people);
+    CREATE TABLE user_zones (
+        user_name {text} NOT NULL,
+        zone_id {text} NOT NULL,
+        PRIMARY KEY (user_name, zone_id)
+    );
+    ALTER TABLE users ADD COLUMN phone {text};
+    CREATE UNIQUE INDEX users_phone ON users(phone) WHERE phone IS NOT NULL;
+    CREATE INDEX reports_evacuation_village
+        ON reports(village_code, occurred_ts, status, people) WHERE kind = 'evacuation';
+"""

@@ -7,7 +7,7 @@ beside the account (users.phone, user_zones; migration 6) in one write.
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Any
 
 from floodpost.errors import InvalidInput
@@ -51,3 +51,14 @@ def set_contact(store: Any, name: str, *, zones: Sequence[str], phone: str | Non
         )
 
     store.transact(work)
+
+
+def zone_lookup(catalogue: Any, router: Any | None = None) -> Callable[[str], str | None]:
+    """village code → zone id, as reports are routed: the zone listing the village, else the
+    zone its outline lies in (ReportRouter); computed once for every village."""
+    if router is None:
+        from floodpost.geo.routing import ReportRouter
+
+        router = ReportRouter(catalogue)
+    table = {code: router.route(None, None, code).zone_id for code in catalogue.villages_by_code}
+    return table.get

@@ -88,6 +88,7 @@ HELP_RESOLVED_INDEX = """
 def render(template: str, *, text: str, real: str, body: str = "") -> str:
     return template.format(text=text, real=real, body=body)
 
+
 # Migration 6 (orders, issue #10), both backends: evacuation orders (the record as JSON in body,
 # status and issue time as columns for listing), the villages of each order with their zone
 # (what a field member sees), acknowledgements, the household roster with its roll-call status,

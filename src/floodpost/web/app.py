@@ -36,6 +36,8 @@ ROUTERS = (
     "pages_map",
     "pages_report",
     "pages_review",
+    "orders",
+    "rollcall",
 )
 
 

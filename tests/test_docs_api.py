@@ -51,6 +51,16 @@ CONTRACT_ROUTES = frozenset(
         ("GET", "/api/stats/by-village"),
         ("GET", "/api/stats/by-day"),
         ("GET", "/api/export"),
+        # Evacuation orders and roll-call (issue #10).
+        ("POST", "/api/orders"),
+        ("GET", "/api/orders"),
+        ("GET", "/api/orders/{id}"),
+        ("POST", "/api/orders/{id}/ack"),
+        ("POST", "/api/orders/{id}/cancel"),
+        ("GET", "/api/orders/{id}/cap"),
+        ("GET", "/api/alerts.atom"),
+        ("GET", "/api/rollcall"),
+        ("POST", "/api/rollcall/{household_id}"),
         # Pages table (served as GET).
         ("GET", "/"),
         ("GET", "/report"),
@@ -176,7 +186,7 @@ def cli_section(text: str, command: str) -> str:
 
 def test_cli_walk_finds_every_subcommand():
     names = [name for name, _ in cli_commands()]
-    assert names == ["serve", "demo", "user add", "simulate"]
+    assert names == ["serve", "demo", "user add", "households import", "simulate"]
 
 
 @pytest.mark.parametrize("command,options", list(cli_commands()))

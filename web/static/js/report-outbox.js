@@ -7,6 +7,8 @@
  * Anything else (no network, timeouts, 5xx, 401, 403, 408, 429, a captive portal's 200 HTML,
  * a 4xx page that is not ours) keeps the report queued. Nothing is ever dropped.
  * Plain ES2017, no modules: cheap Android phones run old WebViews.
+ * Besides reports, the outbox carries other idempotent POSTs (an order's 收到, a roll-call mark):
+ * such a record has its own `url` and the id the server's answer must echo (`expect_id`).
  */
 (function () {
   "use strict";
@@ -129,7 +131,7 @@
       body: JSON.stringify(rec.payload)
     };
     if (ctl) init.signal = ctl.signal;
-    return fetch(API, init).then(function (resp) {
+    return fetch(rec.url || API, init).then(function (resp) {
       var ct = (resp.headers.get("content-type") || "").toLowerCase();
       var isJson = ct.indexOf("application/json") !== -1 || ct.indexOf("+json") !== -1;
       var bodyP = isJson ? resp.json().catch(function () { return null; }) : Promise.resolve(null);
@@ -143,7 +145,7 @@
   function classify(rec, resp, body) {
     var s = resp.status;
     var ours = body && typeof body === "object" && !Array.isArray(body);
-    if ((s === 200 || s === 201) && ours && body.id === rec.id) {
+    if ((s === 200 || s === 201) && ours && body.id === (rec.expect_id || rec.id)) {
       return { state: "sent", body: body };
     }
     if (s === 401) return { state: "queued", why: "auth", stop: true };
@@ -249,9 +251,13 @@
     }).catch(function () {});
   }
 
-  function save(payload, meta) {
+  /* opts (other POSTs than reports): {id: outbox key, url, expect_id: the id the answer echoes} */
+  function save(payload, meta, opts) {
+    opts = opts || {};
     var rec = {
-      id: payload.id,
+      id: opts.id || payload.id,
+      url: opts.url || null,
+      expect_id: opts.expect_id || null,
       payload: payload,
       meta: meta || {},
       state: "queued",

@@ -120,9 +120,42 @@ class RollCall:
             return False
         raise Forbidden("this role may not read the roll-call")
 
+    def villages(self, who: Actor) -> dict[str, Any]:
+        """GET /api/rollcall without `village`: counts per village a user calls the roll of — a
+        field member their zones' villages, others every village with a roster."""
+        if who.role == "field":
+            zones = q.user_zones(self.store.read, who.name)
+            codes = [
+                c for c in self.book.catalogue.villages_by_code if self.book.zone_of(c) in zones
+            ]
+        elif who.role in NAME_ROLES or who.role == "viewer":
+            codes = [
+                r["village_code"]
+                for r in self.store.read(
+                    "SELECT DISTINCT village_code FROM households ORDER BY village_code"
+                )
+            ]
+        else:
+            raise Forbidden("this role may not read the roll-call")
+        counts = q.rolls(self.store.read, codes) if codes else {}
+        out = []
+        for code in codes:
+            roll = counts.get(code)
+            v = self.book.catalogue.village(code) or {}
+            people = roll.people if roll else 0
+            accounted = roll.accounted_people if roll else 0
+            out.append({
+                "village": code, "name": v.get("name", code),
+                "households": roll.households if roll else 0,
+                "people": people, "accounted": accounted, "unaccounted": people - accounted,
+            })  # fmt: skip
+        return {"villages": out}
+
     def village(self, code: str | None, who: Actor) -> dict[str, Any]:
         """GET /api/rollcall?village=CODE: counts, and the households for those who may see them
         (most vulnerable first). Reading names is audited."""
+        if code is None:
+            return self.villages(who)
         if not code or self.book.catalogue.village(code) is None:
             raise InvalidInput("village must be a known 12-digit village code", field="village")
         names = self._may_see_names(who, self.book.zone_of(code))
@@ -175,6 +208,11 @@ class RollCall:
             row = rows[0]
             if zones is not None and row["zone_id"] not in zones:
                 raise Forbidden("this household is outside your zones", field="id")
+            if (row["status"], row["note"], row["status_by"]) == (status, note, who.name):
+                # The same mark again (the outbox resending after a lost answer): no new entry.
+                public = _public(row, names=False, phones=False)
+                public["zone_id"] = row["zone_id"]
+                return public
             now = tx.now()
             tx.execute(
                 "UPDATE households SET status = ?, status_ts = ?, status_by = ?, note = ? "

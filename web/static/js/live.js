@@ -411,6 +411,14 @@
       handleReport(JSON.parse(e.data));
     });
     source.addEventListener("reset", function () { load().then(function () {}, function () {}); });
+    // Orders and roll-call marks: handed on as document events for orders.js (issue #10).
+    ["order", "household"].forEach(function (name) {
+      source.addEventListener(name, function (e) {
+        var data;
+        try { data = JSON.parse(e.data); } catch (err) { return; }
+        document.dispatchEvent(new CustomEvent("floodpost:" + name, { detail: data }));
+      });
+    });
   }
 
   // -- first load ------------------------------------------------------------------------------

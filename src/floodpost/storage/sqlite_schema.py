@@ -9,6 +9,7 @@ from floodpost.storage.schema_parts import (
     CHANGES_ENTITY,
     CHANGES_INDEX,
     HELP_RESOLVED_INDEX,
+    ORDERS_TABLES,
     REPORTS_COLUMNS,
     REPORTS_INDEXES,
     USERS_AND_META,
@@ -46,4 +47,7 @@ MIGRATIONS: list[str] = [
     """,
     # 3: the change log of every entity (issue 8): changes.entity, 'report' for existing rows
     render(CHANGES_ENTITY, **_T),
+    # 4 (assigned 6; the runner needs contiguous numbers — renumber on merge): evacuation orders,
+    # acknowledgements, the household roster, field members' zones and phone (issue 10)
+    render(ORDERS_TABLES, **_T),
 ]

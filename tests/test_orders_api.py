@@ -185,3 +185,27 @@ def test_rollcall_roles_and_marks_complete_an_order(client, users, roster, ctx):
     assert actions == ["issue", "complete"]
     marks = [c for c in ctx.store.audit_log(a) if c.entity == "household"]
     assert [c.action for c in marks] == ["evacuated"] and "head" not in marks[0].report
+
+
+def test_evacuation_reports_complete_an_order_when_it_is_read(client, users, zones, ctx, catalogue):
+    from datetime import UTC, datetime
+
+    code = min(zones["villages"], key=lambda c: catalogue.village(c)["population"])
+    population = catalogue.village(code)["population"]
+    client.post("/api/orders", json=order([code]), headers=users["commander"])
+    later = datetime.fromtimestamp(ctx.clock() + 60, UTC).isoformat()
+    left = population
+    while left > 0:
+        n = min(left, 5000)
+        r = client.post(
+            "/api/reports",
+            json=new_report(village_code=code, people=n, occurred_at=later),
+            headers=users["staff"],
+        )
+        assert r.status_code == 201
+        left -= n
+    o = client.get("/api/orders", headers=users["viewer"]).json()["orders"][0]
+    assert o["status"] == "completed" and o["completed_at"] and o["villages"][0]["done"]
+    assert [c.action for c in ctx.store.audit_log(ORDER_ID)] == ["issue", "complete"]
+    client.get(f"/api/orders/{ORDER_ID}", headers=users["viewer"])  # read again: logged once
+    assert len(ctx.store.audit_log(ORDER_ID)) == 2

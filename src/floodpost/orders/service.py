@@ -96,7 +96,19 @@ class OrderBook:
     def get(self, order_id: str, who: Actor) -> dict[str, Any]:
         record = self._record(self.store.read, order_id)
         self._check_sees(record, who)
-        return self.view(self.store.read, record)
+        return self._settled(record, self.view(self.store.read, record))
+
+    def _settled(self, record: dict[str, Any], view: dict[str, Any]) -> dict[str, Any]:
+        """A read that finds an open order done (evacuation reports arrived since the last
+        write touching it) stores and logs the completion, so it is streamed and audited."""
+        if record.get("status") != "open" or view.get("status") != "completed":
+            return view
+
+        def work(tx: Any) -> dict[str, Any]:
+            fresh = self._record(tx.query, record["id"])
+            return self._completed_in(tx, fresh, self.view(tx.query, fresh), None)
+
+        return self.store.transact(work)
 
     def list(self, who: Actor, *, limit: int = 200) -> list[dict[str, Any]]:
         """Orders newest first; a field member sees those touching their zones."""
@@ -105,7 +117,7 @@ class OrderBook:
         for oid in q.order_ids(read, zones=self.zones_of(who), limit=limit):
             found = q.order_record(read, oid)
             if found is not None:
-                out.append(self.view(read, found[0]))
+                out.append(self._settled(found[0], self.view(read, found[0])))
         return out
 
     # ---- writing -------------------------------------------------------------------------
@@ -215,15 +227,6 @@ class OrderBook:
             if found is not None:
                 record = found[0]
                 self._completed_in(tx, record, self.view(tx.query, record), actor)
-
-    def check_completion(self, codes: set[str]) -> None:
-        """After reports changed these villages (called from the change follower)."""
-
-        def work(tx: Any) -> None:
-            for code in sorted(codes):
-                self.complete_village_orders(tx, code, None)
-
-        self.store.transact(work)
 
     # ---- CAP -----------------------------------------------------------------------------
     @property

@@ -221,15 +221,43 @@
     picking = null;
     showPicking();
   }
-  Object.keys(villages).forEach(function (code) {
-    villages[code].layer.on("click", function () {
+  /* Which village a map click fell in: by geometry, whatever layer (zones, live overlays) lies
+     on top and took the click. */
+  function rings(latlngs, out) {
+    if (latlngs.length && latlngs[0] && typeof latlngs[0].lat === "number") out.push(latlngs);
+    else latlngs.forEach(function (x) { rings(x, out); });
+    return out;
+  }
+  function inside(ring, p) {
+    var hit = false;
+    for (var i = 0, j = ring.length - 1; i < ring.length; j = i++) {
+      var a = ring[i], b = ring[j];
+      if ((a.lat > p.lat) !== (b.lat > p.lat) &&
+          p.lng < (b.lng - a.lng) * (p.lat - a.lat) / (b.lat - a.lat) + a.lng) hit = !hit;
+    }
+    return hit;
+  }
+  function villageAt(latlng) {
+    var found = null;
+    Object.keys(villages).some(function (code) {
+      var l = villages[code].layer;
+      if (!l.getBounds || !l.getBounds().contains(latlng)) return false;
+      if (rings(l.getLatLngs(), []).some(function (r) { return inside(r, latlng); })) found = code;
+      return !!found;
+    });
+    return found;
+  }
+  if (MAP && MAP.map) {
+    MAP.map.on("click", function (e) {
       if (picking === null) return;
+      var code = villageAt(e.latlng);
+      if (!code) return;
       var i = picking.indexOf(code);
       if (i === -1) picking.push(code); else picking.splice(i, 1);
       pickStyle(code, i === -1);
       showPicking();
     });
-  });
+  }
 
   // -- orders: list, map outlines, at-risk count -------------------------------------------------
   var orders = {};

@@ -209,3 +209,24 @@ def test_evacuation_reports_complete_an_order_when_it_is_read(client, users, zon
     assert [c.action for c in ctx.store.audit_log(ORDER_ID)] == ["issue", "complete"]
     client.get(f"/api/orders/{ORDER_ID}", headers=users["viewer"])  # read again: logged once
     assert len(ctx.store.audit_log(ORDER_ID)) == 2
+
+
+def test_roster_export_leaves_phones_out_unless_a_commander_asks(client, users, roster, ctx):
+    v = roster["village"]
+    r = client.get(f"/api/rollcall/export?village={v}", headers=users["staff"])
+    assert r.status_code == 200 and r.headers["content-type"].startswith("text/csv")
+    text = r.content.decode("utf-8-sig")
+    assert text.splitlines()[0].endswith("note") and "13800000011" not in text and "张三" in text
+    assert (
+        client.get(f"/api/rollcall/export?village={v}&phones=1", headers=users["staff"]).status_code
+        == 403
+    )
+    full = client.get("/api/rollcall/export?phones=1", headers=users["commander"]).content.decode(
+        "utf-8-sig"
+    )
+    assert (
+        full.splitlines()[0].endswith("phone") and "13800000011" in full and "13800000013" in full
+    )
+    assert client.get("/api/rollcall/export", headers=users["field"]).status_code == 403
+    exports = [c for c in ctx.store.audit_log("all") if c.entity == "roster"]
+    assert [(c.action, c.actor) for c in exports] == [("export", "commander-1")]

@@ -227,3 +227,43 @@ class RollCall:
             return public
 
         return self.store.transact(work)
+
+    def export_csv(self, code: str | None, who: Actor, *, phones: bool) -> bytes:
+        """The roster (one village, or all) as CSV for commanders and staff. Phones are left
+        out unless a commander asks for them; every export is in the audit log."""
+        import csv
+        import io
+
+        from floodpost.export.columns import neutralise
+
+        if who.role not in NAME_ROLES:
+            raise Forbidden("only commanders and staff export the roster")
+        if phones and who.role != "commander":
+            raise Forbidden("only a commander exports phone numbers", field="phones")
+        if code is not None and self.book.catalogue.village(code) is None:
+            raise InvalidInput("village must be a known 12-digit village code", field="village")
+        where, params = ("WHERE village_code = ?", [code]) if code else ("", [])
+        rows = self.store.read(
+            f"SELECT {_COLUMNS} FROM households {where} ORDER BY village_code, id", params
+        )
+        out = io.StringIO()
+        writer = csv.writer(out)
+        head = ["id", "village_code", "village", "head", "people", "needs", "status"]
+        head += ["status_at", "status_by", "note"] + (["phone"] if phones else [])
+        writer.writerow(head)
+        for r in rows:
+            h = _public(r, names=True, phones=phones)
+            v = self.book.catalogue.village(h["village_code"]) or {}
+            values = [h["id"], h["village_code"], v.get("name"), h["head"], h["people"],
+                      ";".join(h["needs"]), h["status"], h["status_at"], h["status_by"], h["note"]]  # fmt: skip
+            if phones:
+                values.append(h.get("phone"))
+            writer.writerow(["" if x is None else neutralise(x) for x in values])
+
+        def audit(tx: Any) -> None:
+            body = {"village": code, "households": len(rows), "reader": who.name, "phones": phones}
+            tx.log("roster", code or "all", "export", body, actor=who.name)
+
+        self.store.transact(audit)
+        # A BOM so that Excel on Chinese Windows reads the UTF-8 names right.
+        return ("\ufeff" + out.getvalue()).encode("utf-8")

@@ -64,3 +64,28 @@ def test_order_and_household_events(server, catalogue):
     assert household["status"] == "safe" and "head" not in household and "phone" not in household
     # the mark accounted for the only household: the order completed, also on the stream
     assert kinds[-1] == "order" and got[-1]["data"]["status"] == "completed"
+
+
+def test_a_field_member_streams_only_their_zones_orders(server, catalogue):
+    from floodpost.orders.zones import set_contact
+
+    zone_list = list(catalogue.records("zones").values())
+    mine, other = zone_list[0], zone_list[1]
+    add_user(server.store, "f1", "field")
+    set_contact(server.store, "f1", zones=[mine["id"]], phone=None)
+    cmd = _token(server, "cmd")
+    theirs_id = "6f1c1e0e-3a55-4f55-9a0f-1b2c3d4e5f62"
+    with (
+        httpx.Client(timeout=10) as c,
+        c.stream("GET", server.url + "/api/events", headers=_token(server, "f1")) as r,
+    ):
+        for oid, zone in ((theirs_id, other), (ORDER_ID, mine)):
+            body = {
+                "id": oid,
+                "level": "prepare",
+                "villages": zone["village_codes"][:1],
+                "message": "准备",
+            }
+            assert httpx.post(server.url + "/api/orders", json=body, headers=cmd).status_code == 201
+        got = read_events(r, 1)
+    assert [(e["event"], e["data"]["id"]) for e in got] == [("order", ORDER_ID)]

@@ -250,3 +250,20 @@ class OrderBook:
 
 def _dumps(obj: Any) -> str:
     return json.dumps(obj, ensure_ascii=False, separators=(",", ":"))
+
+
+def field_entity_filter(
+    zones: set[str], zone_of: Callable[[str], str | None]
+) -> Callable[[str, dict[str, Any]], bool]:
+    """What a field member's event stream carries besides their reports: the orders with a
+    village in their zones and their zones' roll-call marks; no roster reads or imports (those
+    name other people); other entities (warnings …) as for everyone."""
+
+    def allow(entity: str, body: dict[str, Any]) -> bool:
+        if entity == ENTITY:
+            return any(zone_of(v.get("code", "")) in zones for v in body.get("villages", ()))
+        if entity == "household":
+            return body.get("zone_id") in zones
+        return entity != "roster"
+
+    return allow

@@ -115,9 +115,14 @@ async def events(
     def allow(report: dict[str, Any]) -> bool:
         return mine is None or report.get("reporter") == mine
 
+    extra: dict[str, Any] = {}
+    if mine is not None:  # a field member: only their zones' orders and roll-call (issue 10)
+        from floodpost.web.routers.orders import field_entities
+
+        extra["allow_entity"] = field_entities(ctx, principal.name)
     stream = sse_events(
         ctx.services["live.broker"], after=_after(request, after), allow=allow,
-        keepalive_s=KEEPALIVE_S,
+        keepalive_s=KEEPALIVE_S, **extra,
     )  # fmt: skip
     headers = {"Cache-Control": "no-cache", "X-Accel-Buffering": "no"}
     return StreamingResponse(stream, media_type="text/event-stream", headers=headers)

@@ -11,9 +11,10 @@ from typing import Any
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import JSONResponse, Response
 
+from floodpost.orders import queries
 from floodpost.orders.cap import ATOM_MEDIA_TYPE, CAP_MEDIA_TYPE
 from floodpost.orders.rollcall import RollCall
-from floodpost.orders.service import Actor, OrderBook
+from floodpost.orders.service import Actor, OrderBook, field_entity_filter
 from floodpost.orders.zones import zone_lookup
 from floodpost.reports.intake import decode_json
 from floodpost.web.deps import Context, get_ctx
@@ -37,6 +38,11 @@ def order_book(ctx: Context) -> OrderBook:
 
 def roll_call(ctx: Context) -> RollCall:
     return ctx.service("orders.rollcall", lambda: RollCall(order_book(ctx)))
+
+
+def field_entities(ctx: Context, name: str):  # noqa: ANN201 - the filter sse_events takes
+    zones = queries.user_zones(ctx.store.read, name)
+    return field_entity_filter(zones, order_book(ctx).zone_of)
 
 
 async def json_or_empty(request: Request) -> Any:

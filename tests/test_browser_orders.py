@@ -159,3 +159,63 @@ def test_field_member_acknowledges_offline_then_online_exactly_once(live_server,
         assert phone.page_errors == [] and phone.blocked == []
     finally:
         phone.context.close()
+
+
+def test_roll_call_on_a_phone_offline_then_online(live_server, browser, tmp_path):  # noqa: F811
+    zones = json.loads(
+        (
+            __import__("floodpost.paths", fromlist=["x"]).default_geodata() / "zones.geojson"
+        ).read_text()
+    )
+    zone = zones["features"][0]["properties"]
+    code = zone["village_codes"][0]
+    add_user(live_server, "cadre", "field", "--zone", zone["id"])
+    roster = tmp_path / "roster.csv"
+    roster.write_text(
+        f"村代码,户主,人数,电话,特殊需求\n{code},张<b>三,3,13800000001,\n{code},李四,1,,卧床\n",
+        encoding="utf-8",
+    )
+    subprocess.run(
+        [sys.executable, "-m", "floodpost", "households", "import", str(roster), "--db", live_server.db_url],
+        check=True, capture_output=True, env=live_server.env,
+    )  # fmt: skip
+    phone = open_offline_page(browser, viewport=PHONE, is_mobile=True, has_touch=True)
+    try:
+        phone.goto(live_server.url + "/report")
+        phone.fill("input[name=username]", "cadre")
+        phone.fill("input[name=password]", PASSWORD)
+        phone.click("form [type=submit]")
+        phone.wait_for_url("**/report")
+        phone.wait_ready()
+        phone.click(f'#fp-rollcall li[data-village="{code}"] .village-btn', timeout=TIMEOUT_MS)
+        phone.wait_for_selector(".fp-household", timeout=TIMEOUT_MS)
+        heads = phone.eval_on_selector_all(
+            ".fp-household .head strong", "els => els.map(e => e.textContent)"
+        )
+        assert heads == ["李四", "张<b>三"]  # bedridden first; names as text
+        assert phone.evaluate("() => document.documentElement.scrollWidth") <= 360
+        first = phone.eval_on_selector(".fp-household", "e => e.dataset.household")
+        phone.context.set_offline(True)
+        phone.click(f'.fp-household[data-household="{first}"] button[data-mark="evacuated"]')
+        phone.wait_for_selector(f'.fp-household[data-household="{first}"][data-status="evacuated"]')
+        assert (
+            db_rows(live_server, "SELECT status FROM households WHERE id = ?", (first,))[0][0]
+            == "unknown"
+        )
+        phone.context.set_offline(False)
+        phone.wait_for_function(
+            "() => [...document.querySelectorAll('#outbox-list li')].some(li => li.dataset.id.startsWith('rc:') && li.dataset.state === 'sent')",
+            timeout=TIMEOUT_MS,
+        )
+        assert db_rows(
+            live_server, "SELECT status, status_by FROM households WHERE id = ?", (first,)
+        )[0] == ("evacuated", "cadre")
+        marks = db_rows(
+            live_server,
+            "SELECT COUNT(*) FROM changes WHERE entity = 'household' AND report_id = ?",
+            (first,),
+        )
+        assert marks[0][0] == 1
+        assert phone.page_errors == [] and phone.blocked == []
+    finally:
+        phone.context.close()

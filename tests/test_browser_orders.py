@@ -90,7 +90,9 @@ def test_commander_issues_an_order_from_the_map(live_server, offline_page):  # n
     assert got["level"] == "evacuate" and got["issued_by"] == "cmd"
     # Nobody evacuated yet: the villages' people count against 不死一人.
     assert got["at_risk"] == got["population"] > 0
-    page.wait_for_selector('[data-guarantee="nobody_dies"][data-status="at_risk"]', timeout=TIMEOUT_MS)
+    page.wait_for_selector(
+        '[data-guarantee="nobody_dies"][data-status="at_risk"]', timeout=TIMEOUT_MS
+    )
     assert str(got["at_risk"]) in page.inner_text("#fp-orders-risk")
     assert page.page_errors == [] and page.blocked == []
 

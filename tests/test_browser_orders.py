@@ -94,6 +94,13 @@ def test_commander_issues_an_order_from_the_map(live_server, offline_page):  # n
         '[data-guarantee="nobody_dies"][data-status="at_risk"]', timeout=TIMEOUT_MS
     )
     assert str(got["at_risk"]) in page.inner_text("#fp-orders-risk")
+    # /review lists it, with its still uncompleted villages.
+    page.goto(live_server.url + "/review")
+    row = f'#fp-review-orders tr[data-order="{order_id}"]'
+    page.wait_for_selector(row, timeout=TIMEOUT_MS)
+    cells = page.eval_on_selector_all(f"{row} td", "els => els.map(e => e.textContent)")
+    assert cells[1] == "立即转移" and cells[2] == "2" and cells[5] == "—"
+    assert all(v["name"] in cells[6] for v in got["villages"])
     assert page.page_errors == [] and page.blocked == []
 
 

@@ -107,6 +107,8 @@ def test_field_members_see_and_ack_only_their_zones(client, users, zones):
     again = client.post(f"/api/orders/{ORDER_ID}/ack", headers=users["field"]).json()
     assert [v["acknowledged_by"] for v in again["villages"]] == acks
     assert again["acknowledged"] == 2
+    assert again["first_ack_after_s"] is not None and again["all_ack_after_s"] is not None
+    assert again["completed_after_s"] is None
 
 
 def test_cancel_then_ack_is_refused_and_cap_is_a_cancel(client, users, zones):

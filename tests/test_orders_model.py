@@ -145,7 +145,7 @@ VILLAGES = {"A": {"name": "甲村", "population": 100}, "B": {"name": "乙村", 
 
 
 def test_progress_per_village_and_overall():
-    acks = {"A": [{"user": "li", "at": "2017-06-24T00:05:00.000Z"}]}
+    acks = {"A": [{"user": "li", "at": "2017-06-24T00:05:00.000Z", "at_ts": 400.0}]}
     rolls = {
         "B": roll_of([{"people": 3, "status": "evacuated"}, {"people": 4, "status": "missing"}])
     }
@@ -154,7 +154,14 @@ def test_progress_per_village_and_overall():
     assert (p["population"], p["evacuated"], p["acknowledged"]) == (150, 50, 1)
     a, b = p["villages"]
     assert a["code"] == "A" and a["name"] == "甲村"
-    assert a["acknowledged_by"] == [{"user": "li", "at": "2017-06-24T00:05:00.000Z"}]
+    assert a["acknowledged_by"] == [
+        {"user": "li", "at": "2017-06-24T00:05:00.000Z", "at_ts": 400.0}
+    ]
+    assert (p["first_ack_after_s"], p["all_ack_after_s"], p["completed_after_s"]) == (
+        300.0,
+        None,
+        None,
+    )
     assert (a["households"], a["accounted"], a["at_risk"], a["done"]) == (0, 0, 60, False)
     # B has a roster: at risk is the roster's unaccounted people, a missing household included.
     assert (b["households"], b["accounted"], b["at_risk"], b["done"]) == (2, 1, 4, False)
@@ -192,3 +199,15 @@ def test_rollcall_lists_unaccounted_and_most_vulnerable_first():
         },
     ]
     assert [h["id"] for h in rollcall_order(hs)] == ["4", "3", "1", "2"]
+
+
+def test_timings_for_the_review():
+    from floodpost.orders.progress import order_timings
+
+    order = {**_order(), "completed_ts": 1300.0}
+    acks = {"A": [{"at_ts": 250.0}, {"at_ts": 160.0}], "B": [{"at_ts": 700.0}]}
+    assert order_timings(order, acks) == {
+        "first_ack_after_s": 60.0,
+        "all_ack_after_s": 600.0,
+        "completed_after_s": 1200.0,
+    }

@@ -123,6 +123,7 @@ def order_progress(
             }
         )
     out = {k: v for k, v in order.items() if k != "villages"}
+    out.update(order_timings(order, acks))
     status = order.get("status", "open")
     if status == "open" and rows and all(r["done"] for r in rows):
         status = "completed"
@@ -138,6 +139,22 @@ def order_progress(
         villages=rows,
     )
     return out
+
+
+def order_timings(
+    order: Mapping[str, Any], acks: Mapping[str, Sequence[Mapping[str, Any]]]
+) -> dict[str, float | None]:
+    """Seconds from issue to the first acknowledgement, to every village acknowledged, and to
+    completion (None until it happens): the /review figures. `acks` entries carry `at_ts`."""
+    issued = float(order["issued_ts"])
+    firsts = [min(float(a["at_ts"]) for a in acks[c]) for c in order["villages"] if acks.get(c)]
+    every = len(firsts) == len(order["villages"]) and firsts
+    done = order.get("completed_ts")
+    return {
+        "first_ack_after_s": round(min(firsts) - issued, 3) if firsts else None,
+        "all_ack_after_s": round(max(firsts) - issued, 3) if every else None,
+        "completed_after_s": round(float(done) - issued, 3) if done is not None else None,
+    }
 
 
 def newly_completed(before: Mapping[str, Any] | None, after: Mapping[str, Any]) -> bool:

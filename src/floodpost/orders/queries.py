@@ -69,7 +69,7 @@ def acks(query: Query, order_id: str) -> dict[str, list[dict[str, Any]]]:
         [order_id],
     ):
         out.setdefault(r["village_code"], []).append(
-            {"user": r["user_name"], "at": iso_utc(float(r["at_ts"]))}
+            {"user": r["user_name"], "at": iso_utc(float(r["at_ts"])), "at_ts": float(r["at_ts"])}
         )
     return out
 

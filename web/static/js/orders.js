@@ -366,23 +366,17 @@
   }
 
   // -- /review: time to acknowledgement and to completion -------------------------------------------
-  function minutes(from, to) { return to == null ? t("orders.review.never") : t("orders.review.minutes", { n: Math.round((to - from) / 60) }); }
+  function minutes(seconds) { return seconds == null ? t("orders.review.never") : t("orders.review.minutes", { n: Math.round(seconds / 60) }); }
   function drawReview(list) {
     var table = $("fp-review-orders");
     if (!table) return;
     var tbody = table.querySelector("tbody");
     while (tbody.firstChild) tbody.removeChild(tbody.firstChild);
     list.forEach(function (o) {
-      var acks = o.villages.map(function (v) {
-        return (v.acknowledged_by || []).reduce(function (m, a) { var s = Date.parse(a.at) / 1000; return m == null || s < m ? s : m; }, null);
-      });
-      var known = acks.filter(function (x) { return x != null; });
-      var first = known.length ? Math.min.apply(null, known) : null;
-      var all = known.length === acks.length && acks.length ? Math.max.apply(null, known) : null;
       var tr = el("tr");
       tr.setAttribute("data-order", o.id);
       [fmtTime(o.issued_at), t("orders.level." + o.level), String(o.villages.length),
-        minutes(o.issued_ts, first), minutes(o.issued_ts, all), minutes(o.issued_ts, o.completed_ts),
+        minutes(o.first_ack_after_s), minutes(o.all_ack_after_s), minutes(o.completed_after_s),
         o.villages.filter(function (v) { return !v.done; }).map(function (v) { return v.name; }).join("、")
       ].forEach(function (text) { tr.appendChild(el("td", null, text)); });
       tbody.appendChild(tr);

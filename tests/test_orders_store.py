@@ -9,6 +9,7 @@ import pytest
 from floodpost.cli import main as cli_main
 from floodpost.errors import Conflict, Forbidden, InvalidOrder
 from floodpost.orders.households import parse_roster
+from floodpost.orders.progress import VillageRoll
 from floodpost.orders.rollcall import RollCall, import_households
 from floodpost.orders.service import Actor, OrderBook
 from floodpost.orders.zones import set_contact, zone_lookup
@@ -90,6 +91,15 @@ def test_roster_import_and_marks_on_each_backend(store, book, catalogue, zone_of
     rc.mark(hs[0].id, {"status": "safe"}, Actor("li", "field"))
     roll = rc.village(v, Actor("li", "field"))
     assert (roll["people"], roll["accounted"], roll["unaccounted"]) == (7, 4, 3)
+    from floodpost.orders.queries import rolls
+
+    # the counts progress reads (roster totals kept by the import + marks since a moment)
+    assert rolls(store.read, [v])[v] == VillageRoll(2, 1, 7, 4)
+    assert rolls(
+        store.read,
+        [v],
+        since_ts=store.read("SELECT MAX(status_ts) AS t FROM households")[0]["t"] + 1,
+    )[v] == VillageRoll(2, 0, 7, 0)
     assert (
         store.read("SELECT phone FROM users WHERE name = ?", ["li"])[0]["phone"] == "+8613800000001"
     )

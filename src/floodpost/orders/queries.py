@@ -40,23 +40,46 @@ def evacuated_since(query: Query, codes: Sequence[str], issued_ts: float) -> dic
 def rolls(query: Query, codes: Sequence[str], since_ts: float = 0.0) -> dict[str, VillageRoll]:
     """Roll-call counts per village (households and people, all and accounted for). With
     `since_ts` (an order's issue), only marks made since count: a household found safe in last
-    week's order is not accounted for in today's."""
+    week's order is not accounted for in today's. Totals come from household_totals (kept by
+    the import); only the households marked since are visited."""
     if not codes:
         return {}
-    done = f"status IN ({_ACCOUNTED}) AND status_ts >= ?"
-    rows = query(
-        "SELECT village_code, COUNT(*) AS n, SUM(people) AS people, "
-        f"SUM(CASE WHEN {done} THEN 1 ELSE 0 END) AS acc, "
-        f"SUM(CASE WHEN {done} THEN people ELSE 0 END) AS acc_people "
-        f"FROM households WHERE village_code IN ({_marks(len(codes))}) GROUP BY village_code",
-        [since_ts, since_ts, *codes],
+    marks = _marks(len(codes))
+    totals = query(
+        f"SELECT village_code, households, people FROM household_totals WHERE village_code IN ({marks})",
+        list(codes),
     )
-    return {
-        r["village_code"]: VillageRoll(
-            int(r["n"]), int(r["acc"] or 0), int(r["people"] or 0), int(r["acc_people"] or 0)
+    done = {
+        r["village_code"]: (int(r["n"]), int(r["people"] or 0))
+        for r in query(
+            "SELECT village_code, COUNT(*) AS n, SUM(people) AS people FROM households "
+            f"WHERE village_code IN ({marks}) AND status IN ({_ACCOUNTED}) AND status_ts >= ? "
+            "GROUP BY village_code",
+            [*codes, since_ts],
         )
-        for r in rows
     }
+    out = {}
+    for r in totals:
+        n_acc, people_acc = done.get(r["village_code"], (0, 0))
+        out[r["village_code"]] = VillageRoll(
+            int(r["households"]), n_acc, int(r["people"]), people_acc
+        )
+    return out
+
+
+def refresh_totals(tx: Any, codes: Iterable[str]) -> None:
+    """Recount the roster of these villages (inside the import's transaction)."""
+    cs = sorted(set(codes))
+    for start in range(0, len(cs), 500):
+        part = cs[start : start + 500]
+        marks = _marks(len(part))
+        tx.execute(f"DELETE FROM household_totals WHERE village_code IN ({marks})", part)
+        tx.execute(
+            "INSERT INTO household_totals (village_code, households, people) "
+            "SELECT village_code, COUNT(*), SUM(people) FROM households "
+            f"WHERE village_code IN ({marks}) GROUP BY village_code",
+            part,
+        )
 
 
 def acks(query: Query, order_id: str) -> dict[str, list[dict[str, Any]]]:

@@ -43,14 +43,17 @@ def import_households(
 
     def work(tx: Any) -> dict[str, int]:
         known: dict[str, str] = {}
+        touched: set[str] = set()
         ids = [h.id for h in households]
         for start in range(0, len(ids), 500):
             part = ids[start : start + 500]
             marks = ", ".join("?" * len(part))
             for r in tx.query(
-                f"SELECT id, content_hash FROM households WHERE id IN ({marks})", part
+                f"SELECT id, village_code, content_hash FROM households WHERE id IN ({marks})",
+                part,
             ):
                 known[r["id"]] = r["content_hash"]
+                touched.add(r["village_code"])  # a household may move to another village
         new, changed = [], []
         for h in households:
             digest = _hash(h)
@@ -71,6 +74,8 @@ def import_households(
             "body = ? WHERE id = ?",
             changed,
         )
+        if new or changed:
+            q.refresh_totals(tx, touched | {h.village_code for h in households})
         counts = {
             "added": len(new),
             "updated": len(changed),

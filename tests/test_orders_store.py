@@ -175,3 +175,23 @@ def test_an_order_survives_sigkill_right_after_its_201(tmp_path, catalogue):
         assert httpx.post(srv.url + "/api/orders", json=body, headers=headers).status_code == 200
     finally:
         srv.stop()
+
+
+def test_short_ids_for_sms_acknowledgements(book, catalogue):
+    from floodpost.errors import InvalidInput, NotFound
+
+    codes = list(catalogue.villages_by_code)[:1]
+    for oid in (
+        ORDER_ID,
+        "0b5d2c1e-0000-4000-8000-000000000002",
+        "9a000000-0000-4000-8000-000000000003",
+    ):
+        book.issue({"id": oid, "level": "prepare", "villages": codes, "message": "m"}, actor="cmd")
+    assert book.resolve_short_id("9A0000") == "9a000000-0000-4000-8000-000000000003"
+    with pytest.raises(InvalidInput):
+        book.resolve_short_id("0b5d2c1e")  # two open orders start so
+    with pytest.raises(InvalidInput):
+        book.resolve_short_id("9a0")
+    book.cancel("9a000000-0000-4000-8000-000000000003", actor="cmd")
+    with pytest.raises(NotFound):
+        book.resolve_short_id("9a0000")

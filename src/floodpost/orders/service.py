@@ -191,6 +191,24 @@ class OrderBook:
 
         return self.store.transact(work)
 
+    def resolve_short_id(self, short: str) -> str:
+        """The open order whose id starts with `short` (≥ 6 hex digits, as an SMS 收到 <id> or
+        a loudspeaker announcement quotes it); NotFound if none, InvalidInput if ambiguous."""
+        from floodpost.errors import InvalidInput
+
+        prefix = short.strip().lower()
+        if len(prefix) < 6 or any(c not in "0123456789abcdef-" for c in prefix):
+            raise InvalidInput("an order's short id is at least 6 hex digits", field="id")
+        rows = self.store.read(
+            "SELECT id FROM orders WHERE status = 'open' AND id >= ? AND id < ? LIMIT 2",
+            [prefix, prefix + "\uffff"],
+        )
+        if not rows:
+            raise NotFound("no open order with this short id", field="id")
+        if len(rows) > 1:
+            raise InvalidInput("several open orders start with this short id", field="id")
+        return str(rows[0]["id"])
+
     def cancel(self, order_id: str, *, actor: str, reason: str | None = None) -> dict[str, Any]:
         def work(tx: Any) -> dict[str, Any]:
             record = self._record(tx.query, order_id)

@@ -55,13 +55,11 @@ class OrderBook:
         self.zone_of = zone_of
         self.clock = clock
         self._areas: dict[str, CapArea] | None = None
-        county = (
-            catalogue.manifest.get("county", {}) if isinstance(catalogue.manifest, dict) else {}
-        )
+        county: dict[str, Any] = next(iter(catalogue.records("county").values()), {})
         self.sender = CapSender.for_county(
             catalogue.county_code,
             catalogue.county_name,
-            str(county.get("name_en") or catalogue.county_code),
+            str(county.get("name_en") or county.get("name") or catalogue.county_code),
         )
 
     # ---- reading -------------------------------------------------------------------------

@@ -195,3 +195,26 @@ def test_short_ids_for_sms_acknowledgements(book, catalogue):
     book.cancel("9a000000-0000-4000-8000-000000000003", actor="cmd")
     with pytest.raises(NotFound):
         book.resolve_short_id("9a0000")
+
+
+def test_settle_open_completes_orders_evacuation_reports_finished(store, book, catalogue):
+    from floodpost.geo.routing import ReportRouter
+    from floodpost.reports.intake import prepare_report
+
+    code = min(catalogue.villages_by_code, key=lambda c: catalogue.village(c)["population"])
+    book.issue(
+        {"id": ORDER_ID, "level": "evacuate", "villages": [code], "message": "m"}, actor="cmd"
+    )
+    assert book.settle_open() == 0
+    router = ReportRouter(catalogue)
+    left = catalogue.village(code)["population"]
+    while left > 0:
+        n = min(left, 5000)
+        body = {"id": str(__import__("uuid").uuid4()), "kind": "evacuation", "village_code": code,
+                "occurred_at": "2099-01-01T00:00:00+08:00", "people": n}  # fmt: skip
+        stored, digest = prepare_report(router, body, reporter="f")
+        store.create_report(stored, digest, actor="f")
+        left -= n
+    assert book.settle_open() == 1
+    assert [c.action for c in store.audit_log(ORDER_ID)] == ["issue", "complete"]
+    assert book.settle_open() == 0

@@ -108,6 +108,19 @@ class OrderBook:
 
         return self.store.transact(work)
 
+    def settle_open(self) -> int:
+        """Complete every open order that evacuation reports have finished (run every few
+        seconds by the app, so completion is logged and streamed even when nobody is looking);
+        returns how many completed."""
+        read = self.store.read
+        done = 0
+        for row in read("SELECT id FROM orders WHERE status = 'open'"):
+            found = q.order_record(read, row["id"])
+            if found is not None and found[0]["status"] == "open":
+                view = self._settled(found[0], self.view(read, found[0]))
+                done += view["status"] == "completed"
+        return done
+
     def list(self, who: Actor, *, limit: int = 200) -> list[dict[str, Any]]:
         """Orders newest first; a field member sees those touching their zones."""
         read = self.store.read

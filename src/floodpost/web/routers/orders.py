@@ -6,11 +6,14 @@ so the handlers are plain `def` (run in the thread pool).
 
 from __future__ import annotations
 
+import logging
+import threading
 from typing import Any
 
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import JSONResponse, Response
 
+from floodpost.errors import Unavailable
 from floodpost.orders import queries
 from floodpost.orders.cap import ATOM_MEDIA_TYPE, CAP_MEDIA_TYPE
 from floodpost.orders.rollcall import RollCall
@@ -21,19 +24,23 @@ from floodpost.web.deps import Context, get_ctx
 from floodpost.web.security import Principal, require_role, require_user
 
 router = APIRouter(tags=["orders"])
+log = logging.getLogger(__name__)
+SETTLE_EVERY_S = 10.0
+_MAKING = threading.Lock()
 commanders = require_role("commander")
 
 
 def order_book(ctx: Context) -> OrderBook:
-    return ctx.service(
-        "orders.book",
-        lambda: OrderBook(
-            ctx.store,
-            ctx.catalogue,
-            zone_of=zone_lookup(ctx.catalogue, ctx.router),
-            clock=ctx.clock,
-        ),
-    )
+    book = ctx.services.get("orders.book")
+    if book is None:
+        with _MAKING:
+            book = ctx.services.get("orders.book")
+            if book is None:
+                zone_of = zone_lookup(ctx.catalogue, ctx.router)
+                book = OrderBook(ctx.store, ctx.catalogue, zone_of=zone_of, clock=ctx.clock)
+                ctx.services["orders.book"] = book
+                start_sweep(ctx, book)
+    return book
 
 
 def roll_call(ctx: Context) -> RollCall:
@@ -116,3 +123,27 @@ def order_cap(request: Request, order_id: str, who: Principal = Depends(require_
 def alerts_feed(request: Request, who: Principal = Depends(require_user)) -> Response:
     body = order_book(get_ctx(request)).atom(str(request.base_url))
     return Response(body, media_type=ATOM_MEDIA_TYPE)
+
+
+def start_sweep(ctx: Context, book: OrderBook) -> None:
+    """Evacuation reports can finish an order with no order write: a background sweep completes
+    such orders every SETTLE_EVERY_S seconds (stored, logged, streamed as `event: order`).
+    Started with the app's order book, i.e. on the first orders request; it ends when the app
+    shuts down or its store is closed."""
+    stop = threading.Event()
+
+    def sweep() -> None:
+        while not stop.wait(SETTLE_EVERY_S):
+            try:
+                book.settle_open()
+            except Unavailable:
+                return
+            except Exception:  # noqa: BLE001 - a lost connection: the next round tries again
+                log.debug("order sweep failed", exc_info=True)
+
+    threading.Thread(target=sweep, name="floodpost-order-sweep", daemon=True).start()
+
+    async def stop_sweep() -> None:
+        stop.set()
+
+    ctx.services.setdefault("on_shutdown", []).append(stop_sweep)

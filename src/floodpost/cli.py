@@ -46,6 +46,16 @@ def build_parser() -> argparse.ArgumentParser:
     pw.add_argument("--password")
     pw.add_argument("--password-stdin", action="store_true")
     _common(add, db_default=None)
+    add.add_argument("--zone", action="append", default=[], help="zone id (repeatable)")
+    add.add_argument("--phone", help="the number this person's SMS come from")
+    add.add_argument("--geodata", type=Path, help="folder of layer files (to check --zone)")
+
+    households = sub.add_parser("households", help="the household roster for roll-call")
+    hh_sub = households.add_subparsers(dest="households_command", required=True)
+    hh_import = hh_sub.add_parser("import", help="load a roster (CSV or XLSX)")
+    hh_import.add_argument("file", type=Path)
+    _common(hh_import, db_default=None)
+    hh_import.add_argument("--geodata", type=Path, help="folder of layer files (default: Suining)")
 
     readings = sub.add_parser("readings", help="hydrological readings (SL 323 CSV exports)")
     readings_sub = readings.add_subparsers(dest="readings_command", required=True)
@@ -128,9 +138,21 @@ def cmd_user_add(args: argparse.Namespace) -> int:
 
     password = sys.stdin.readline().rstrip("\r\n") if args.password_stdin else args.password
     settings = _settings(args)
+    zones: list[str] = []
+    phone = None
+    if args.zone or args.phone:
+        from floodpost.geo.catalogue import Catalogue
+        from floodpost.orders.zones import check_zones, normalise_phone
+
+        zones = check_zones(args.zone, Catalogue.load(settings.geodata_dir))
+        phone = normalise_phone(args.phone) if args.phone else None
     store = open_store(settings.db_url)
     try:
         create_account(store, args.name, args.role, password)
+        if zones or phone:
+            from floodpost.orders.zones import set_contact
+
+            set_contact(store, args.name, zones=zones, phone=phone)
     finally:
         store.close()
     print(f"floodpost: account {args.name!r} ({args.role}) created in {settings.db_url}")
@@ -175,6 +197,38 @@ def cmd_simulate(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_households(args: argparse.Namespace) -> int:
+    from floodpost.geo.catalogue import Catalogue
+    from floodpost.orders.households import parse_roster
+    from floodpost.orders.rollcall import import_households
+    from floodpost.orders.zones import zone_lookup
+    from floodpost.storage import open_store
+
+    settings = _settings(args)
+    catalogue = Catalogue.load(settings.geodata_dir)
+    try:
+        data = args.file.read_bytes()
+    except OSError as exc:
+        raise SystemExit(f"floodpost households import: {exc}") from None
+    households = parse_roster(data, args.file.name, catalogue.villages_by_code, catalogue.bounds)
+    store = open_store(settings.db_url)
+    try:
+        counts = import_households(
+            store,
+            households,
+            zone_of=zone_lookup(catalogue),
+            actor="cli",
+            source=args.file.name,
+        )
+    finally:
+        store.close()
+    print(
+        f"floodpost: {len(households)} households in {args.file.name}: {counts['added']} added, "
+        f"{counts['updated']} updated, {counts['unchanged']} unchanged"
+    )
+    return 0
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     handlers = {
@@ -182,6 +236,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         "demo": cmd_demo,
         "simulate": cmd_simulate,
         "readings": cmd_readings_import,
+        "households": cmd_households,
     }
     try:
         if args.command == "user":

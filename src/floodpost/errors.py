@@ -32,6 +32,16 @@ class InvalidReport(InvalidInput):
     code = "invalid_report"
 
 
+class InvalidOrder(InvalidInput):
+    code = "invalid_order"
+
+
+class InvalidRoster(InvalidInput):
+    """A household roster that cannot be imported; names the row and the column."""
+
+    code = "invalid_roster"
+
+
 class Conflict(FloodpostError):
     status = 409
     code = "conflict"

@@ -9,6 +9,7 @@ from floodpost.storage.schema_parts import (
     CHANGES_ENTITY,
     CHANGES_INDEX,
     HELP_RESOLVED_INDEX,
+    ORDERS_TABLES,
     REPORTS_COLUMNS,
     REPORTS_INDEXES,
     USERS_AND_META,
@@ -47,7 +48,9 @@ MIGRATIONS: list[str] = [
     """,
     # 3: the change log of every entity (issue 8): changes.entity, 'report' for existing rows
     render(CHANGES_ENTITY, **_T),
-    # 5 (issue 9; the 4th entry in the hydro branch until migration 4 is merged before it):
-    # gauge readings, each station's latest reading time, warnings
+    # 4 (issue 9): gauge readings, each station's latest reading time, warnings
     render_readings(**_T, without_rowid=" WITHOUT ROWID"),
+    # 5 (issue 10): evacuation orders, acknowledgements, the household roster, field members'
+    # zones and phone
+    render(ORDERS_TABLES, **_T),
 ]

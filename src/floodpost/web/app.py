@@ -38,6 +38,10 @@ from floodpost.live.follower import ChangeFollower
 from floodpost.live.places import places_from_catalogue
 from floodpost.live.state import LiveState
 from floodpost.mapview.command_post import render_command_post
+from floodpost.orders.rollcall import RollCall
+from floodpost.orders.service import OrderBook
+from floodpost.orders.sweep import start_sweep
+from floodpost.orders.zones import zone_lookup
 from floodpost.paths import web_dir
 from floodpost.rules import EscalationLimits
 from floodpost.settings import Settings, checked, load_settings
@@ -69,6 +73,8 @@ ROUTERS = (
     "pages_review",
     "readings",
     "warnings",
+    "orders",
+    "rollcall",
 )
 
 log = logging.getLogger(__name__)
@@ -92,15 +98,17 @@ def build_context(settings: Settings, store: Store, clock: Clock, catalogue: Cat
     # The one follower of the change log, and the report roll-up both screens read from it.
     follower = ChangeFollower(store)
     rollup = follow(follower)
+    router = ReportRouter(
+        catalogue,
+        outside_max_m=settings.outside_county_max_m,
+        nearest_village_max_m=settings.nearest_village_max_m,
+    )
+    orders = OrderBook(store, catalogue, zone_of=zone_lookup(catalogue, router), clock=clock)
     return Context(
         settings=settings,
         catalogue=catalogue,
         store=store,
-        router=ReportRouter(
-            catalogue,
-            outside_max_m=settings.outside_county_max_m,
-            nearest_village_max_m=settings.nearest_village_max_m,
-        ),
+        router=router,
         secret_key=resolve_secret(settings),
         clock=clock,
         users=UserCache(store, USER_CACHE_TTL_S, clock),
@@ -109,6 +117,8 @@ def build_context(settings: Settings, store: Store, clock: Clock, catalogue: Cat
         follower=follower,
         rollup=rollup,
         gauges=GaugeNetwork.of(catalogue),
+        orders=orders,
+        rollcall=RollCall(orders),
         live=LiveState(
             store,
             places_from_catalogue(catalogue),
@@ -161,9 +171,11 @@ def create_app(
         _in_background("floodpost-live-warm", lambda: ctx.live.snapshot(ctx.clock()))
         _in_background("floodpost-stats-warm", lambda: ctx.stats.by_area("township"))
         restore_signals = end_streams_on_signal(ctx.broker, asyncio.get_running_loop())
+        stop_sweep = start_sweep(ctx.orders)
         try:
             yield
         finally:
+            stop_sweep()
             restore_signals()
             await ctx.broker.stop()
             if owns_store:

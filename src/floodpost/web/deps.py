@@ -14,7 +14,8 @@ the ones it needs as typed dependencies and FastAPI hands them over::
 Then add the module's name to ``ROUTERS`` in web/app.py. Available: ``CtxDep`` (the whole
 Context), ``SettingsDep``, ``StoreDep``, ``CatalogueDep``, ``ClockDep``, ``RouterDep`` (report
 routing), ``LiveDep`` (live state), ``StatsDep`` (review statistics), ``BrokerDep`` (change
-stream), ``FollowerDep`` (the change-log follower), ``GaugesDep`` (gauges and thresholds). A new long-lived service is a field of Context built in create_app, with a getter and
+stream), ``FollowerDep`` (the change-log follower), ``GaugesDep`` (gauges and thresholds), ``OrdersDep``
+and ``RollCallDep`` (evacuation orders and household roll-call). A new long-lived service is a field of Context built in create_app, with a getter and
 an ``Annotated`` alias here.
 
 The getters are ``async def`` that only read ``request.app.state.ctx``: FastAPI runs a plain
@@ -40,6 +41,8 @@ from floodpost.live.broker import Broker
 from floodpost.live.follower import ChangeFollower
 from floodpost.live.state import LiveState
 from floodpost.mapview.command_post import MapPage
+from floodpost.orders.rollcall import RollCall
+from floodpost.orders.service import OrderBook
 from floodpost.settings import Settings
 from floodpost.stats.rollup import Rollup
 from floodpost.stats.service import ReviewStats
@@ -91,6 +94,8 @@ class Context:
     follower: ChangeFollower
     rollup: Rollup  # the report roll-up both screens read (live panel and review)
     gauges: GaugeNetwork  # the stations layer and the thresholds of what they watch (issue 9)
+    orders: OrderBook  # evacuation orders, their progress and CAP alerts (issue 10)
+    rollcall: RollCall  # the household roster and its roll-call (issue 10)
     live: LiveState
     stats: ReviewStats
     pages: PageData
@@ -142,6 +147,14 @@ async def get_gauges(request: Request) -> GaugeNetwork:
     return ctx_of(request).gauges
 
 
+async def get_orders(request: Request) -> OrderBook:
+    return ctx_of(request).orders
+
+
+async def get_rollcall(request: Request) -> RollCall:
+    return ctx_of(request).rollcall
+
+
 async def get_follower(request: Request) -> ChangeFollower:
     return ctx_of(request).follower
 
@@ -156,4 +169,6 @@ LiveDep = Annotated[LiveState, Depends(get_live)]
 StatsDep = Annotated[ReviewStats, Depends(get_stats)]
 BrokerDep = Annotated[Broker, Depends(get_broker)]
 GaugesDep = Annotated[GaugeNetwork, Depends(get_gauges)]
+OrdersDep = Annotated[OrderBook, Depends(get_orders)]
+RollCallDep = Annotated[RollCall, Depends(get_rollcall)]
 FollowerDep = Annotated[ChangeFollower, Depends(get_follower)]

@@ -549,6 +549,18 @@
       live.seq = Math.max(live.seq, parseInt(e.lastEventId, 10) || 0);
       document.dispatchEvent(new CustomEvent("floodpost:warning", { detail: JSON.parse(e.data) }));
     });
+    // Orders and roll-call marks: handed on as document events for orders.js (issue #10).
+    ["order", "household"].forEach(function (name) {
+      source.addEventListener(name, function (e) {
+        var data;
+        try {
+          data = JSON.parse(e.data);
+        } catch (err) {
+          return;
+        }
+        document.dispatchEvent(new CustomEvent("floodpost:" + name, { detail: data }));
+      });
+    });
   }
 
   // -- first load ------------------------------------------------------------------------------

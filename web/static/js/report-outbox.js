@@ -7,6 +7,8 @@
  * Anything else (no network, timeouts, 5xx, 401, 403, 408, 429, a captive portal's 200 HTML,
  * a 4xx page that is not ours) keeps the report queued. Nothing is ever dropped.
  * Plain ES2017, no modules: cheap Android phones run old WebViews.
+ * Besides reports, the outbox carries other idempotent POSTs (an order's 收到, a roll-call mark):
+ * such a record has its own `url` and the id the server's answer must echo (`expect_id`).
  */
 (function () {
   "use strict";
@@ -165,7 +167,7 @@
       body: JSON.stringify(rec.payload),
     };
     if (ctl) init.signal = ctl.signal;
-    return fetch(API, init)
+    return fetch(rec.url || API, init)
       .then(
         function (resp) {
           var ct = (resp.headers.get("content-type") || "").toLowerCase();
@@ -198,7 +200,7 @@
   function classify(rec, resp, body) {
     var s = resp.status;
     var ours = body && typeof body === "object" && !Array.isArray(body);
-    if ((s === 200 || s === 201) && ours && body.id === rec.id) {
+    if ((s === 200 || s === 201) && ours && body.id === (rec.expect_id || rec.id)) {
       return { state: "sent", body: body };
     }
     if (s === 401) return { state: "queued", why: "auth", stop: true };
@@ -324,9 +326,13 @@
       .catch(function () {});
   }
 
-  function save(payload, meta) {
+  /* opts (other POSTs than reports): {id: outbox key, url, expect_id: the id the answer echoes} */
+  function save(payload, meta, opts) {
+    opts = opts || {};
     var rec = {
-      id: payload.id,
+      id: opts.id || payload.id,
+      url: opts.url || null,
+      expect_id: opts.expect_id || null,
       payload: payload,
       meta: meta || {},
       state: "queued",

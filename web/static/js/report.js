@@ -254,12 +254,14 @@
     badge.textContent = t("report.state." + rec.state);
     var what = document.createElement("strong");
     var meta = rec.meta || {};
+    // An order's 收到 or a roll-call mark (rollcall.js) carries its own label.
     what.textContent =
+      meta.label ||
       (meta.kind_label || rec.payload.kind) +
-      " · " +
-      t("report.people.count", { n: rec.payload.people });
+        " · " +
+        t("report.people.count", { n: rec.payload.people });
     var when = document.createElement("time");
-    when.textContent = fmtTime(rec.payload.occurred_at);
+    when.textContent = fmtTime(rec.payload.occurred_at || new Date(rec.saved_at).toISOString());
     head.appendChild(badge);
     head.appendChild(what);
     head.appendChild(when);

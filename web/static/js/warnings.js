@@ -10,7 +10,7 @@
 (function () {
   "use strict";
 
-  var FP = window.FLOODPOST;
+  var FP = window.floodpost.commandPost;
   var panel = document.getElementById("cp-warnings");
   if (!FP || !FP.map || !panel) return;
   var map = FP.map;

@@ -15,7 +15,9 @@ from fastapi.responses import StreamingResponse
 from floodpost.errors import InvalidInput
 from floodpost.live.broker import sse_events
 from floodpost.live.state import feed
-from floodpost.web.deps import BrokerDep, ClockDep, LiveDep, StoreDep
+from floodpost.orders.queries import user_zones
+from floodpost.orders.service import field_entity_filter
+from floodpost.web.deps import BrokerDep, ClockDep, LiveDep, OrdersDep, StoreDep
 from floodpost.web.security import Principal, own_only, require_user
 
 router = APIRouter()
@@ -39,6 +41,8 @@ def _after(request: Request, after: str | None) -> int | None:
 async def events(
     request: Request,
     broker: BrokerDep,
+    store: StoreDep,
+    orders: OrdersDep,
     after: str | None = Query(None, description="last event id seen (for clients without headers)"),
     principal: Principal = Depends(require_user),
 ) -> StreamingResponse:
@@ -47,7 +51,13 @@ async def events(
     def allow(report: dict[str, Any]) -> bool:
         return mine is None or report.get("reporter") == mine
 
-    stream = sse_events(broker, after=_after(request, after), allow=allow, keepalive_s=KEEPALIVE_S)
+    extra: dict[str, Any] = {}
+    if mine is not None:  # a field member: only their zones' orders and roll-call (issue 10)
+        zones = user_zones(store.read, principal.name)
+        extra["allow_entity"] = field_entity_filter(zones, orders.zone_of)
+    stream = sse_events(
+        broker, after=_after(request, after), allow=allow, keepalive_s=KEEPALIVE_S, **extra
+    )
     headers = {"Cache-Control": "no-cache", "X-Accel-Buffering": "no"}
     return StreamingResponse(stream, media_type="text/event-stream", headers=headers)
 

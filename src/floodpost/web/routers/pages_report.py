@@ -35,6 +35,7 @@ STATIC_ASSETS = (
     "js/report-outbox.js",
     "js/report-location.js",
     "js/report.js",
+    "js/rollcall.js",
 )
 SW_SOURCE = "js/report-sw.js"
 LEAFLET_DIR = "/static/vendor/leaflet-1.9.4"
@@ -49,7 +50,7 @@ def asset_version() -> str:
     for rel in (*STATIC_ASSETS, SW_SOURCE):
         digest.update((static / rel).read_bytes())
     digest.update((web_dir() / "templates" / "report.html").read_bytes())
-    for locale in sorted((web_dir() / "locale").glob("*/report.json")):
+    for locale in sorted((web_dir() / "locale").glob("*/report*.json")):
         digest.update(locale.read_bytes())
     return digest.hexdigest()[:12]
 

@@ -1,5 +1,6 @@
 """`GET /api/export?format=csv|xlsx|geojson|gpkg`: the report log with its routing, streamed.
 
+Takes the report list's filters (`since`, `kind`, `township`) and, on CSV, `hxl=1`.
 Who: staff, commander and viewer, like the statistics (field members do not get the county's log).
 """
 
@@ -23,9 +24,15 @@ router = APIRouter(tags=["export"])
 def export_reports(
     request: Request,
     format: str = Query("csv", description="csv, xlsx, geojson or gpkg"),  # noqa: A002
+    since: str | None = Query(None, description="only reports changed at or after (ISO-8601)"),
+    kind: str | None = Query(None, description="only reports of this kind"),
+    township: str | None = Query(None, description="only reports routed to this township code"),
+    hxl: str | None = Query(None, description="1: CSV with the HXL hashtag row"),
 ) -> StreamingResponse:
     ctx = get_ctx(request)
-    spec, chunks = export_stream(review_stats(ctx), format.lower())
+    spec, chunks = export_stream(
+        review_stats(ctx), format.lower(), since=since, kind=kind, township=township, hxl=hxl
+    )
     day = datetime.fromtimestamp(ctx.clock(), LOCAL_TZ).strftime("%Y-%m-%d")
     filename = f"floodpost-reports-{day}.{spec.extension}"
     return StreamingResponse(

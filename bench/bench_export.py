@@ -126,7 +126,7 @@ def http(port: int, method: str, path: str, body: bytes = b"", headers: str = ""
     return bytes(out)
 
 
-def wait_ready(port: int, timeout_s: float = 120.0) -> None:
+def wait_ready(port: int, timeout_s: float = 600.0) -> None:
     deadline = time.monotonic() + timeout_s
     while time.monotonic() < deadline:
         try:
@@ -224,7 +224,11 @@ def main() -> None:
     port = free_port()
     proc = start_server(db_url, folder, port)
     try:
-        wait_ready(port)
+        try:
+            wait_ready(port)
+        except RuntimeError:
+            print((folder / "server.log").read_text(errors="replace")[-3000:])
+            raise
         tok = token(port)
         # Let the statistics roll-up warm (the xlsx/gpkg exports use it) before measuring RSS.
         http(port, "GET", "/api/stats/summary", headers=f"Authorization: Bearer {tok}\r\n")

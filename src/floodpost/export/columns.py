@@ -125,18 +125,21 @@ def fast_values(report: dict[str, Any]) -> list[Any]:
 
 
 def text_row(report: dict[str, Any]) -> list[Any]:
-    """A CSV row: None as an empty cell, formula-like text neutralised, numbers as they are."""
+    """A CSV row: formula-like text neutralised, the rest as stored (the csv module writes None
+    as an empty cell and a number as its repr, which is what report_values would give for a
+    report the intake model stored)."""
     return [
-        "" if v is None else ("'" + v if v.__class__ is str and v[:1] in _FORMULA_SET else v)
-        for v in fast_values(report)
+        "'" + v if v.__class__ is str and v[:1] in _FORMULA_SET else v
+        for v in map(report.get, FIELD_NAMES)
     ]
 
 
 def iter_reports(
-    store: Store, where: ExportFilter = ALL, page: int = PAGE
+    store: Store, where: ExportFilter = ALL, page: int | None = None
 ) -> Iterator[list[dict[str, Any]]]:
     """Every stored report (active and retracted) matching the filter, a page at a time, in
     the order received."""
+    page = page or PAGE
     cursor = 0
     while True:
         reports, nxt = store.list_reports(

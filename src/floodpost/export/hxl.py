@@ -9,6 +9,8 @@ columns hold numbers only (libhxl's default schema checks that); `#date` columns
 
 from __future__ import annotations
 
+import re
+
 from floodpost.errors import InvalidInput
 
 REPORT_TAGS: dict[str, str] = {
@@ -74,15 +76,19 @@ NAME_TAGS = {
 def hashtags(
     columns: list[str] | tuple[str, ...], table: dict[str, str] = REPORT_TAGS
 ) -> list[str]:
-    """The hashtag row for these columns (in the key column's level for `name`)."""
+    """The hashtag row for these columns (in the key column's level for `name`); a column this
+    module does not know yet (a new statistic) is tagged `#meta+<column>` rather than refused."""
     key = next((c for c in columns if c in NAME_TAGS), None)
     out = []
     for column in columns:
         if column == "name" and key is not None:
             out.append(NAME_TAGS[key])
         else:
-            out.append(table[column])
+            out.append(table.get(column) or "#meta+" + _ATTRIBUTE.sub("_", column.lower()))
     return out
+
+
+_ATTRIBUTE = re.compile(r"[^a-z0-9_]")
 
 
 def wants_hxl(value: str | None, fmt: str) -> bool:

@@ -8,10 +8,14 @@ from __future__ import annotations
 
 import logging
 import threading
+from datetime import datetime
 from typing import Any
 
 from fastapi import APIRouter, Depends, Query, Request
+from fastapi.responses import Response
 
+from floodpost.export.tables import table_download
+from floodpost.reports.stored import LOCAL_TZ
 from floodpost.stats.requests import EscalationLimits
 from floodpost.stats.service import ReviewStats
 from floodpost.web.deps import Context, get_ctx
@@ -61,27 +65,58 @@ def stats_summary(stats: ReviewStats = Depends(_stats)) -> dict[str, Any]:
     return stats.summary()
 
 
+# The breakdowns answer JSON, or with `format=csv` (and `hxl=1`) a CSV download of their rows.
+_FORMAT = Query("json", description="json, or csv for a download of the rows")
+_HXL = Query(None, description="1 with format=csv: the HXL hashtag row under the header")
+
+
+def _table(request: Request, result: dict[str, Any], name: str, fmt: str, hxl: str | None) -> Any:
+    body = table_download(result, fmt, hxl)
+    if body is None:
+        return result
+    day = datetime.fromtimestamp(get_ctx(request).clock(), LOCAL_TZ).strftime("%Y-%m-%d")
+    return Response(
+        body,
+        media_type="text/csv; charset=utf-8",
+        headers={"Content-Disposition": f'attachment; filename="floodpost-{name}-{day}.csv"'},
+    )
+
+
 @router.get("/by-township", dependencies=[Depends(_reader)])
-def stats_by_township(stats: ReviewStats = Depends(_stats)) -> dict[str, Any]:
-    return stats.by_area("township")
+def stats_by_township(
+    request: Request,
+    format: str = _FORMAT,
+    hxl: str | None = _HXL,  # noqa: A002
+) -> Any:
+    return _table(request, _stats(request).by_area("township"), "by-township", format, hxl)
 
 
 @router.get("/by-zone", dependencies=[Depends(_reader)])
-def stats_by_zone(stats: ReviewStats = Depends(_stats)) -> dict[str, Any]:
-    return stats.by_area("zone")
+def stats_by_zone(
+    request: Request,
+    format: str = _FORMAT,
+    hxl: str | None = _HXL,  # noqa: A002
+) -> Any:
+    return _table(request, _stats(request).by_area("zone"), "by-zone", format, hxl)
 
 
 @router.get("/by-village", dependencies=[Depends(_reader)])
-def stats_by_village(stats: ReviewStats = Depends(_stats)) -> dict[str, Any]:
-    return stats.by_area("village")
+def stats_by_village(
+    request: Request,
+    format: str = _FORMAT,
+    hxl: str | None = _HXL,  # noqa: A002
+) -> Any:
+    return _table(request, _stats(request).by_area("village"), "by-village", format, hxl)
 
 
 @router.get("/by-day", dependencies=[Depends(_reader)])
 def stats_by_day(
+    request: Request,
     date: str | None = Query(None, description="YYYY-MM-DD: rows per hour of that local day"),
-    stats: ReviewStats = Depends(_stats),
-) -> dict[str, Any]:
-    return stats.by_day(date)
+    format: str = _FORMAT,  # noqa: A002
+    hxl: str | None = _HXL,
+) -> Any:
+    return _table(request, _stats(request).by_day(date), "by-day", format, hxl)
 
 
 @router.get("/at", dependencies=[Depends(_reader)])

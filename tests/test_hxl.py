@@ -137,3 +137,16 @@ def test_the_validator_catches_a_bad_row(server):
         for issue in report["issues"]
         for loc in issue["locations"]
     )
+
+
+def test_every_tag_is_documented():
+    from pathlib import Path
+
+    from floodpost.export.hxl import NAME_TAGS, STATS_TAGS
+
+    doc = (Path(__file__).resolve().parents[1] / "docs" / "API.md").read_text(encoding="utf-8")
+    flat = " ".join(doc.split())  # the statistics list wraps over lines
+    for column, tag in REPORT_TAGS.items():
+        assert f"`{column}` | `{tag}`" in doc, column
+    for column, tag in {**STATS_TAGS, **NAME_TAGS}.items():
+        assert f"`{tag}`" in flat and f"`{column}`" in flat, column

@@ -10,8 +10,10 @@ reports), then, in the same run and on the same disk:
              and typed beforehand, untimed: only the writing counts);
   each format — GET /api/export?format=F with a bearer token: time to the response headers, to
              the first body byte and to the last, the body size, the ratio of the total to the
-             baseline (targets CSV ≤ 4, GeoJSON ≤ 6, GeoPackage ≤ 8, XLSX ≤ 40) and the server's
-             peak RSS during that download (VmRSS sampled every 20 ms) beside its RSS before.
+             baseline (targets CSV ≤ 4, GeoJSON ≤ 6, GeoPackage ≤ 8, XLSX ≤ 40), the server's
+             peak RSS during that download (VmRSS sampled every 20 ms) beside its RSS before,
+             and the server's CPU seconds for it with their ratio to the baseline's CPU seconds
+             (on a shared machine the CPU ratio moves far less with other people's load).
 
 The client is a blocking socket that reads and discards, so it costs the shared cores little.
 """
@@ -54,13 +56,14 @@ def report_count(db_url: str) -> int:
         store.close()
 
 
-def csv_baseline(db_url: str, folder: Path) -> tuple[float, int]:
-    """Seconds the csv module needs to write every report's row (rows prepared untimed)."""
+def csv_baseline(db_url: str, folder: Path) -> tuple[float, float, int]:
+    """Seconds (wall and CPU) the csv module needs to write every report's row (rows prepared
+    untimed)."""
     from floodpost.export.columns import FIELD_NAMES, report_values
     from floodpost.storage import open_store
 
     store = open_store(db_url)
-    spent, rows = 0.0, 0
+    spent, cpu, rows = 0.0, 0.0, 0
     try:
         with open(folder / "baseline.csv", "w", encoding="utf-8", newline="") as fh:
             writer = csv.writer(fh, lineterminator="\r\n")
@@ -69,16 +72,15 @@ def csv_baseline(db_url: str, folder: Path) -> tuple[float, int]:
             while cursor is not None:
                 page, cursor = store.list_reports(after_seq=cursor, limit=5000)
                 data = [["" if v is None else v for v in report_values(r)] for r in page]
-                t = time.perf_counter()
+                t, c = time.perf_counter(), time.process_time()
                 writer.writerows(data)
+                fh.flush()
                 spent += time.perf_counter() - t
+                cpu += time.process_time() - c
                 rows += len(data)
-            t = time.perf_counter()
-            fh.flush()
-            spent += time.perf_counter() - t
     finally:
         store.close()
-    return spent, rows
+    return spent, cpu, rows
 
 
 def free_port() -> int:
@@ -147,6 +149,12 @@ def token(port: int) -> str:
         "Content-Type: application/x-www-form-urlencoded\r\n",
     )
     return str(json.loads(raw.split(b"\r\n\r\n", 1)[1])["access_token"])
+
+
+def cpu_s(pid: int) -> float:
+    """User + system CPU seconds of a process so far (Linux /proc)."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
 def rss_kb(pid: int, field: str = "VmRSS") -> int:
@@ -218,8 +226,11 @@ def main() -> None:
     if report_count(db_url) == 0:
         simulate(db_url, args.events)
     n = report_count(db_url)
-    base_s, rows = csv_baseline(db_url, folder)
-    print(f"store: {n:,} reports; baseline csv module: {rows:,} rows in {base_s:.2f} s")
+    base_s, base_cpu, rows = csv_baseline(db_url, folder)
+    print(
+        f"store: {n:,} reports; baseline csv module: {rows:,} rows in {base_s:.2f} s "
+        f"({base_cpu:.2f} s CPU)"
+    )
 
     port = free_port()
     proc = start_server(db_url, folder, port)
@@ -235,13 +246,15 @@ def main() -> None:
         print(f"server RSS after warm-up: {rss_kb(proc.pid) / 1024:.0f} MB")
         print(
             f"{'format':<8} {'headers':>8} {'1st byte':>9} {'total':>8} {'MB':>7} "
-            f"{'ratio':>6} {'target':>6} {'peak RSS':>9}"
+            f"{'ratio':>6} {'target':>6} {'peak RSS':>9} {'server CPU':>10} {'CPU ratio':>9}"
         )
         for fmt in args.formats.split(","):
             sampler = RssSampler(proc.pid)
             sampler.start()
             query = f"format={fmt}" + (f"&{args.query}" if args.query else "")
+            cpu0 = cpu_s(proc.pid)
             r = download(port, tok, f"/api/export?{query}")
+            cpu = cpu_s(proc.pid) - cpu0
             sampler.running = False
             sampler.join()
             ratio = r["total"] / base_s
@@ -249,7 +262,7 @@ def main() -> None:
             print(
                 f"{fmt:<8} {r['headers']:7.2f}s {r['first']:8.2f}s {r['total']:7.1f}s "
                 f"{r['bytes'] / 1e6:7.1f} {ratio:6.1f} {TARGETS[fmt]:6.0f} "
-                f"{sampler.peak / 1024:7.0f}MB  {ok}"
+                f"{sampler.peak / 1024:7.0f}MB {cpu:9.1f}s {cpu / base_cpu:9.1f}  {ok}"
                 + ("" if r["status"] == 200 else f"  HTTP {r['status']}")
             )
         print(f"server peak RSS over the run (VmHWM): {rss_kb(proc.pid, 'VmHWM') / 1024:.0f} MB")

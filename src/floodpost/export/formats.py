@@ -16,10 +16,10 @@ from floodpost.export.columns import (
     ALL,
     FIELD_NAMES,
     ExportFilter,
-    fast_values,
-    iter_reports,
+    iter_rows,
     neutralise,
     text_row,
+    typed,
     xlsx_safe,
 )
 from floodpost.export.hxl import hashtags, wants_hxl
@@ -48,7 +48,7 @@ def csv_stream(stats: ReviewStats, where: ExportFilter = ALL, hxl: bool = False)
     if hxl:
         writer.writerow(hashtags(FIELD_NAMES))
     yield buf.getvalue().encode("utf-8")  # the header at once: the download starts now
-    for page in iter_reports(stats.store, where):
+    for page in iter_rows(stats.store, where):
         buf.seek(0)
         buf.truncate()
         writer.writerows(map(text_row, page))
@@ -65,10 +65,10 @@ def geojson_stream(
     """A FeatureCollection of every report (EPSG:4326; null geometry without coordinates)."""
     yield b'{"type":"FeatureCollection","features":['
     sep = ""
-    for page in iter_reports(stats.store, where):
+    for page in iter_rows(stats.store, where):
         parts = []
-        for report in page:
-            props = dict(zip(FIELD_NAMES, fast_values(report), strict=True))
+        for values in page:
+            props = dict(zip(FIELD_NAMES, typed(values), strict=True))
             lon, lat = props["lon"], props["lat"]
             geometry = (
                 f'{{"type":"Point","coordinates":[{_encode(lon)},{_encode(lat)}]}}'
@@ -112,8 +112,8 @@ def xlsx_stream(
     yield book.start_sheet("reports")
     yield book.rows([header])
     part, in_sheet = 1, 0
-    for page in iter_reports(stats.store, where):
-        rows = [[neutralise(v) for v in fast_values(r)] for r in page]
+    for page in iter_rows(stats.store, where):
+        rows = [[neutralise(v) for v in typed(values)] for values in page]
         while rows:
             if in_sheet == XLSX_MAX_DATA_ROWS:  # a sheet holds 1,048,576 rows: continue
                 part, in_sheet = part + 1, 0

@@ -26,8 +26,8 @@ from floodpost.export.columns import (
     FIELD_NAMES,
     REPORT_FIELDS,
     ExportFilter,
-    fast_values,
-    iter_reports,
+    iter_rows,
+    typed,
 )
 from floodpost.stats.breakdowns import METRICS
 from floodpost.stats.service import ReviewStats
@@ -90,7 +90,7 @@ def write_gpkg(stats: ReviewStats, path: str, where: ExportFilter = ALL) -> None
             conn.execute(f'DROP TRIGGER "{name}"')
         names = ", ".join(f'"{name}"' for name, _ in REPORT_FIELDS)
         insert = f"INSERT INTO reports (geom, {names}) VALUES (?{', ?' * len(REPORT_FIELDS)})"
-        for page in iter_reports(stats.store, where):
+        for page in iter_rows(stats.store, where):
             conn.executemany(insert, map(_row, page))
         conn.execute(
             "INSERT INTO rtree_reports_geom SELECT fid, lon, lon, lat, lat FROM reports "
@@ -118,8 +118,8 @@ _GP_HEADER = b"GP\x00\x01" + struct.pack("<i", 4326)
 _WKB_POINT = struct.Struct("<BIdd")
 
 
-def _row(report: dict[str, Any]) -> Sequence[Any]:
-    values = fast_values(report)
+def _row(values: list[Any]) -> Sequence[Any]:
+    values = typed(values)
     lon, lat = values[_LON], values[_LAT]
     geom = (
         _GP_HEADER + _WKB_POINT.pack(1, 1, lon, lat)

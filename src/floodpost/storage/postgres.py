@@ -40,6 +40,7 @@ from floodpost.storage.base import (
     dumps,
 )
 from floodpost.storage.common import CHANGE_FIELDS, REPORT_FIELDS
+from floodpost.storage.field_rows import report_field_rows
 from floodpost.storage.postgres_schema import MIGRATIONS
 
 _MAX_BATCH = 512
@@ -280,6 +281,12 @@ class PostgresStore(common.SharedReads):
     def _rows(self, sql: str, params: Sequence[Any] = ()) -> list[tuple[Any, ...]]:
         query = _psycopg_sql(sql)  # `?` style, as in common.py
         return self._pool.run(lambda conn: conn.execute(query, tuple(params)).fetchall())
+
+    def report_field_rows(
+        self, fields: Sequence[str], **filters: Any
+    ) -> tuple[list[list[Any]], int | None]:
+        """Store.report_field_rows (storage/field_rows.py, shared by both backends)."""
+        return report_field_rows(self._rows, "postgres", fields, **filters)
 
     @property
     def commit_count(self) -> int:

@@ -225,3 +225,23 @@ def test_gpkg_round_trip_every_report_with_spatial_index(demo, tmp_path):
     extra = frame.head(1).copy()
     pyogrio.write_dataframe(extra, path, layer="reports", append=True)
     assert pyogrio.read_info(path, layer="reports")["features"] == len(want) + 1
+
+
+def test_xlsx_sheets_stay_below_the_zip_entry_limit_without_zip64(demo, monkeypatch):
+    """A sheet's XML past MAX_SHEET_BYTES continues on the next sheet, so no entry needs ZIP64
+    (which Excel refuses in some streamed forms); every report is still there, once."""
+    from floodpost.export import xlsx
+
+    monkeypatch.setattr(xlsx, "MAX_SHEET_BYTES", 300_000)
+    monkeypatch.setattr(columns, "PAGE", 200)
+    want = _listed_ids(demo)
+    r = demo.get("/api/export", params={"format": "xlsx"})
+    with zipfile.ZipFile(io.BytesIO(r.content)) as z:
+        sheets = [i for i in z.infolist() if i.filename.startswith("xl/worksheets/")]
+        assert all(i.file_size < 300_000 + 400_000 for i in sheets)  # one page past at most
+        assert all(b"\x01\x00" not in i.extra[:2] for i in z.infolist())  # no ZIP64 extra
+    wb = openpyxl.load_workbook(io.BytesIO(r.content), read_only=True)
+    parts = [n for n in wb.sheetnames if n.startswith("reports")]
+    assert len(parts) > 2
+    ids = [row[0] for name in parts for row in wb[name].iter_rows(min_row=2, values_only=True)]
+    assert ids == want

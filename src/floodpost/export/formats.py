@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from floodpost.errors import InvalidInput
+from floodpost.export import xlsx
 from floodpost.export.columns import (
     ALL,
     FIELD_NAMES,
@@ -115,7 +116,9 @@ def xlsx_stream(
     for page in iter_rows(stats.store, where):
         rows = [[neutralise(v) for v in typed(values)] for values in page]
         while rows:
-            if in_sheet == XLSX_MAX_DATA_ROWS:  # a sheet holds 1,048,576 rows: continue
+            # A sheet holds 1,048,576 rows, and its XML must stay below MAX_SHEET_BYTES (no
+            # ZIP64 entries, for Excel): past either, the reports continue on the next sheet.
+            if in_sheet == XLSX_MAX_DATA_ROWS or book.sheet_bytes > xlsx.MAX_SHEET_BYTES:
                 part, in_sheet = part + 1, 0
                 yield book.start_sheet(f"reports ({part})")
                 yield book.rows([header])

@@ -48,6 +48,9 @@ STYLES = (
     '<cellStyles count="1"><cellStyle name="Normal" xfId="0" builtinId="0"/></cellStyles>'
     "</styleSheet>"
 )
+# A sheet's XML stays below this many bytes (zipfile's entry limit without ZIP64 is 2 GiB);
+# a million rows of a flood log take about 1.3 GB.
+MAX_SHEET_BYTES = 1_500_000_000
 SHEET_START = _HEAD + f'<worksheet xmlns="{_MAIN}"><sheetData>'
 SHEET_END = "</sheetData></worksheet>"
 
@@ -112,6 +115,7 @@ class StreamingWorkbook:
         )
         self._sheets: list[str] = []
         self._part: IO[bytes] | None = None
+        self.sheet_bytes = 0  # uncompressed XML of the current sheet so far
         self._zip.writestr("[Content_Types].xml", CONTENT_TYPES)
         self._zip.writestr("_rels/.rels", ROOT_RELS)
         self._zip.writestr("xl/styles.xml", STYLES)
@@ -121,14 +125,18 @@ class StreamingWorkbook:
         out = self.end_sheet()
         self._sheets.append(title)
         name = f"xl/worksheets/sheet{len(self._sheets)}.xml"
-        # force_zip64: a sheet of a million long rows can pass 2 GiB before compression.
-        self._part = self._zip.open(name, "w", force_zip64=True)
+        # No ZIP64 in the local headers (Excel refuses some streamed ZIP64 entries): the caller
+        # keeps each sheet under MAX_SHEET_BYTES, below zipfile's 2 GiB entry limit.
+        self._part = self._zip.open(name, "w")
         self._part.write(SHEET_START.encode())
+        self.sheet_bytes = len(SHEET_START)
         return out + self._sink.take()
 
     def rows(self, rows: Iterable[Iterable[Any]]) -> bytes:
         assert self._part is not None, "start_sheet first"
-        self._part.write(rows_xml(rows).encode("utf-8"))
+        data = rows_xml(rows).encode("utf-8")
+        self._part.write(data)
+        self.sheet_bytes += len(data)
         return self._sink.take()
 
     def end_sheet(self) -> bytes:

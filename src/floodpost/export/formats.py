@@ -197,8 +197,12 @@ def export_stream(
     if spec is None:
         raise InvalidInput(f"format must be one of {', '.join(FORMATS)}", field="format")
     where = ExportFilter.parse(since=since, kind=kind, township=township)
-    return spec, _nonempty(spec.write(stats, where, wants_hxl(hxl, fmt)))
+    return spec, _headers_first(spec.write(stats, where, wants_hxl(hxl, fmt)))
 
 
-def _nonempty(chunks: Iterator[bytes]) -> Iterator[bytes]:
-    return (chunk for chunk in chunks if chunk)
+def _headers_first(chunks: Iterator[bytes]) -> Iterator[bytes]:
+    """An empty chunk before any work: the web layer sends the status line and headers with
+    the first body message, so the download starts at once even for a GeoPackage, whose bytes
+    all come after its build (an empty chunk sends no body bytes); then the non-empty chunks."""
+    yield b""
+    yield from (chunk for chunk in chunks if chunk)

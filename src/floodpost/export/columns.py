@@ -4,8 +4,12 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator
+from dataclasses import dataclass
 from typing import Any
 
+from floodpost.errors import InvalidReport
+from floodpost.reports.intake import parse_since
+from floodpost.reports.model import KINDS
 from floodpost.storage.base import Store
 
 # (field, type): the type fixes the column type of XLSX and GeoPackage whatever the first page.
@@ -49,6 +53,31 @@ _FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 _ILLEGAL_XML = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f]")
 
 PAGE = 5000
+_FORMULA_SET = frozenset(_FORMULA_START)
+# Columns whose stored value is not text; everything else is a str (or None) in a stored report.
+_TYPED = tuple((i, kind) for i, (_, kind) in enumerate(REPORT_FIELDS) if kind != "str")
+_CAST = {"int": int, "float": float, "bool": bool}
+
+
+@dataclass(frozen=True)
+class ExportFilter:
+    """The report list's filters (GET /api/reports): changed since, kind, township code."""
+
+    since_ts: float | None = None
+    kind: str | None = None
+    township: str | None = None
+
+    @classmethod
+    def parse(
+        cls, since: str | None = None, kind: str | None = None, township: str | None = None
+    ) -> ExportFilter:
+        """From query parameters; InvalidReport names the field, as the report list does."""
+        if kind is not None and kind not in KINDS:
+            raise InvalidReport(f"kind must be one of {', '.join(KINDS)}", field="kind")
+        return cls(since_ts=parse_since(since), kind=kind or None, township=township or None)
+
+
+ALL = ExportFilter()
 
 
 def neutralise(value: Any) -> Any:
@@ -83,13 +112,42 @@ def report_values(report: dict[str, Any]) -> list[Any]:
     return out
 
 
-def iter_reports(store: Store, page: int = PAGE) -> Iterator[list[dict[str, Any]]]:
-    """Every stored report (active and retracted), a page at a time, in the order received."""
+def typed(values: list[Any]) -> list[Any]:
+    """The exported fields' values (in FIELD_NAMES order) with the column types: a type check
+    per non-text column instead of a conversion per column, a third of the time on a long log.
+    Text columns are str in stored reports; each writer turns anything else into text itself."""
+    for i, kind in _TYPED:
+        v = values[i]
+        if v is not None and type(v).__name__ != kind:
+            values[i] = _CAST[kind](v)
+    return values
+
+
+def text_row(values: list[Any]) -> list[Any]:
+    """A CSV row: formula-like text neutralised, the rest as stored (the csv module writes None
+    as an empty cell and a number as its repr, which is what report_values would give for a
+    report the intake model stored)."""
+    return ["'" + v if v.__class__ is str and v[:1] in _FORMULA_SET else v for v in values]
+
+
+def iter_rows(
+    store: Store, where: ExportFilter = ALL, page: int | None = None
+) -> Iterator[list[list[Any]]]:
+    """Every stored report matching the filter as its exported values (FIELD_NAMES order), a
+    page at a time, in the order received — picked out by the database, which is cheaper than
+    decoding whole reports (Store.report_field_rows)."""
     cursor = 0
     while True:
-        reports, nxt = store.list_reports(after_seq=cursor, limit=page)
-        if reports:
-            yield reports
+        rows, nxt = store.report_field_rows(
+            FIELD_NAMES,
+            kind=where.kind,
+            township=where.township,
+            since_ts=where.since_ts,
+            after_seq=cursor,
+            limit=page or PAGE,
+        )
+        if rows:
+            yield rows
         if nxt is None:
             return
         cursor = nxt

@@ -12,7 +12,19 @@ from dataclasses import dataclass
 from typing import Any
 
 from floodpost.errors import InvalidInput
-from floodpost.export.columns import FIELD_NAMES, iter_reports, neutralise, report_values, xlsx_safe
+from floodpost.export import xlsx
+from floodpost.export.columns import (
+    ALL,
+    FIELD_NAMES,
+    ExportFilter,
+    iter_rows,
+    neutralise,
+    text_row,
+    typed,
+    xlsx_safe,
+)
+from floodpost.export.hxl import hashtags, wants_hxl
+from floodpost.export.xlsx import StreamingWorkbook
 from floodpost.stats.breakdowns import METRICS
 from floodpost.stats.service import ReviewStats
 
@@ -24,89 +36,99 @@ XLSX_MAX_DATA_ROWS = 1_000_000
 class Format:
     extension: str
     media_type: str
-    write: Callable[[ReviewStats], Iterator[bytes]]
+    write: Callable[[ReviewStats, ExportFilter, bool], Iterator[bytes]]
 
 
-def csv_stream(stats: ReviewStats) -> Iterator[bytes]:
-    """UTF-8 with a BOM (so Excel reads Chinese right), RFC 4180 quoting, CRLF line ends."""
+def csv_stream(stats: ReviewStats, where: ExportFilter = ALL, hxl: bool = False) -> Iterator[bytes]:
+    """UTF-8 with a BOM (so Excel reads Chinese right), RFC 4180 quoting, CRLF line ends; with
+    `hxl` the HXL hashtag row under the header. A page of rows per chunk."""
     buf = io.StringIO()
     writer = csv.writer(buf, lineterminator="\r\n")
     buf.write("\ufeff")
     writer.writerow(FIELD_NAMES)
-    for page in iter_reports(stats.store):
-        for report in page:
-            writer.writerow(["" if v is None else neutralise(v) for v in report_values(report)])
-        yield buf.getvalue().encode("utf-8")
+    if hxl:
+        writer.writerow(hashtags(FIELD_NAMES))
+    yield buf.getvalue().encode("utf-8")  # the header at once: the download starts now
+    for page in iter_rows(stats.store, where):
         buf.seek(0)
         buf.truncate()
-    if buf.tell():
+        writer.writerows(map(text_row, page))
         yield buf.getvalue().encode("utf-8")
 
 
-def geojson_stream(stats: ReviewStats) -> Iterator[bytes]:
+# One encoder, made once: json.dumps with keyword arguments builds a new one per call.
+_encode = json.JSONEncoder(ensure_ascii=False, separators=(",", ":")).encode
+
+
+def geojson_stream(
+    stats: ReviewStats, where: ExportFilter = ALL, hxl: bool = False
+) -> Iterator[bytes]:
     """A FeatureCollection of every report (EPSG:4326; null geometry without coordinates)."""
     yield b'{"type":"FeatureCollection","features":['
-    first = True
-    for page in iter_reports(stats.store):
+    sep = ""
+    for page in iter_rows(stats.store, where):
         parts = []
-        for report in page:
-            props = dict(zip(FIELD_NAMES, report_values(report), strict=True))
+        for values in page:
+            props = dict(zip(FIELD_NAMES, typed(values), strict=True))
             lon, lat = props["lon"], props["lat"]
-            geometry = {"type": "Point", "coordinates": [lon, lat]} if lon is not None else None
-            feature = {
-                "type": "Feature",
-                "id": props["id"],
-                "geometry": geometry,
-                "properties": props,
-            }
-            parts.append(json.dumps(feature, ensure_ascii=False, separators=(",", ":")))
-        chunk = ",".join(parts)
-        yield (chunk if first else "," + chunk).encode("utf-8")
-        first = False
+            geometry = (
+                f'{{"type":"Point","coordinates":[{_encode(lon)},{_encode(lat)}]}}'
+                if lon is not None and lat is not None
+                else "null"
+            )
+            parts.append(
+                f'{{"type":"Feature","id":{_encode(props["id"])},"geometry":{geometry},'
+                f'"properties":{_encode(props)}}}'
+            )
+        yield (sep + ",".join(parts)).encode("utf-8")
+        sep = ","
     yield b"]}"
 
 
-def xlsx_stream(stats: ReviewStats) -> Iterator[bytes]:
-    """Sheets summary, by township, by zone, by day and reports (openpyxl write-only mode keeps
-    rows on disk, not in memory)."""
-    from openpyxl import Workbook
-
-    fd, path = tempfile.mkstemp(suffix=".xlsx", prefix="floodpost-export-")
-    os.close(fd)
-    try:
-        wb = Workbook(write_only=True)
-        summary = wb.create_sheet("summary")
-        for key, value in _flat(stats.summary()):
-            summary.append([key, xlsx_safe(value)])
-        for title, level, key in (
-            ("by township", "township", "township_code"),
-            ("by zone", "zone", "zone_id"),
-        ):
-            sheet = wb.create_sheet(title)
-            cols = [key, "name", "population_at_risk", *METRICS, "evacuated_pct"]
-            sheet.append(cols)
-            for row in stats.by_area(level)["rows"]:
-                sheet.append([xlsx_safe(row.get(c)) for c in cols])
-        day = wb.create_sheet("by day")
-        day.append(["date", *METRICS])
-        for row in stats.by_day()["rows"]:
-            day.append([row["date"], *(row[m] for m in METRICS)])
-        reports = wb.create_sheet("reports")
-        reports.append(list(FIELD_NAMES))
-        rows, part = 0, 1
-        for page in iter_reports(stats.store):
-            for report in page:
-                if rows == XLSX_MAX_DATA_ROWS:  # a sheet holds 1,048,576 rows: continue on another
-                    part += 1
-                    reports = wb.create_sheet(f"reports ({part})")
-                    reports.append(list(FIELD_NAMES))
-                    rows = 0
-                reports.append([xlsx_safe(v) for v in report_values(report)])
-                rows += 1
-        wb.save(path)
-        yield from stream_file(path)
-    finally:
-        _remove(path)
+def xlsx_stream(
+    stats: ReviewStats, where: ExportFilter = ALL, hxl: bool = False
+) -> Iterator[bytes]:
+    """Sheets summary, by township, by zone, by day and reports, streamed as the zip is written
+    (export/xlsx.py); past XLSX_MAX_DATA_ROWS the reports continue on `reports (2)`, …"""
+    book = StreamingWorkbook()
+    yield book.start_sheet("summary")
+    yield book.rows([key, xlsx_safe(value)] for key, value in _flat(stats.summary()))
+    for title, level, key in (
+        ("by township", "township", "township_code"),
+        ("by zone", "zone", "zone_id"),
+    ):
+        cols = [key, "name", "population_at_risk", *METRICS, "evacuated_pct"]
+        yield book.start_sheet(title)
+        yield book.rows(
+            [cols, *([neutralise(r.get(c)) for c in cols] for r in stats.by_area(level)["rows"])]
+        )
+    yield book.start_sheet("by day")
+    yield book.rows(
+        [
+            ["date", *METRICS],
+            *([r["date"], *(r[m] for m in METRICS)] for r in stats.by_day()["rows"]),
+        ]
+    )
+    header = list(FIELD_NAMES)
+    yield book.start_sheet("reports")
+    yield book.rows([header])
+    part, in_sheet = 1, 0
+    for page in iter_rows(stats.store, where):
+        rows = [[neutralise(v) for v in typed(values)] for values in page]
+        while rows:
+            # A sheet holds 1,048,576 rows, and its XML must stay below MAX_SHEET_BYTES (no
+            # ZIP64 entries, for Excel): past either, the reports continue on the next sheet.
+            if in_sheet == XLSX_MAX_DATA_ROWS or book.sheet_bytes > xlsx.MAX_SHEET_BYTES:
+                part, in_sheet = part + 1, 0
+                yield book.start_sheet(f"reports ({part})")
+                yield book.rows([header])
+            take, rows = (
+                rows[: XLSX_MAX_DATA_ROWS - in_sheet],
+                rows[XLSX_MAX_DATA_ROWS - in_sheet :],
+            )
+            in_sheet += len(take)
+            yield book.rows(take)
+    yield book.close()
 
 
 def _flat(obj: dict[str, Any], prefix: str = "") -> Iterator[tuple[str, Any]]:
@@ -133,13 +155,15 @@ def _remove(path: str) -> None:
         pass
 
 
-def gpkg_stream(stats: ReviewStats) -> Iterator[bytes]:
+def gpkg_stream(
+    stats: ReviewStats, where: ExportFilter = ALL, hxl: bool = False
+) -> Iterator[bytes]:
     from floodpost.export.gpkg import write_gpkg
 
     tmpdir = tempfile.mkdtemp(prefix="floodpost-export-")
     path = os.path.join(tmpdir, "floodpost.gpkg")
     try:
-        write_gpkg(stats, path)
+        write_gpkg(stats, path, where)
         yield from stream_file(path)
     finally:
         for name in os.listdir(tmpdir):
@@ -157,9 +181,28 @@ FORMATS: dict[str, Format] = {
 }
 
 
-def export_stream(stats: ReviewStats, fmt: str) -> tuple[Format, Iterator[bytes]]:
-    """The format's description and its byte stream; InvalidInput for an unknown format."""
+def export_stream(
+    stats: ReviewStats,
+    fmt: str,
+    *,
+    since: str | None = None,
+    kind: str | None = None,
+    township: str | None = None,
+    hxl: str | None = None,
+) -> tuple[Format, Iterator[bytes]]:
+    """The format's description and its byte stream, for the reports the filters of the report
+    list select; InvalidInput naming the field for an unknown format or a bad filter. Checked
+    here, before the first byte: a streamed answer cannot turn into a 422 later."""
     spec = FORMATS.get(fmt)
     if spec is None:
         raise InvalidInput(f"format must be one of {', '.join(FORMATS)}", field="format")
-    return spec, spec.write(stats)
+    where = ExportFilter.parse(since=since, kind=kind, township=township)
+    return spec, _headers_first(spec.write(stats, where, wants_hxl(hxl, fmt)))
+
+
+def _headers_first(chunks: Iterator[bytes]) -> Iterator[bytes]:
+    """An empty chunk before any work: the web layer sends the status line and headers with
+    the first body message, so the download starts at once even for a GeoPackage, whose bytes
+    all come after its build (an empty chunk sends no body bytes); then the non-empty chunks."""
+    yield b""
+    yield from (chunk for chunk in chunks if chunk)

@@ -258,6 +258,20 @@ class Store(Protocol):
         ...
 
     # the change log: every entity, in seq order ----------------------------------------------
+    def report_field_rows(
+        self,
+        fields: Sequence[str],
+        *,
+        kind: str | None = None,
+        township: str | None = None,
+        since_ts: float | None = None,
+        after_seq: int = 0,
+        limit: int = 10000,
+    ) -> tuple[list[list[Any]], int | None]:
+        """Like list_reports, but each report as the list of its `fields` (two or more top-level
+        keys; None where absent), picked out by the database (storage/field_rows.py)."""
+        ...
+
     def changes_after(self, seq: int, limit: int = 1000) -> list[Change]: ...
     def last_change_seq(self) -> int: ...
     def audit_log(self, report_id: str) -> list[Change]:

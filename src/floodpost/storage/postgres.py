@@ -41,6 +41,7 @@ from floodpost.storage.base import (
     dumps,
 )
 from floodpost.storage.common import CHANGE_FIELDS, REPORT_FIELDS
+from floodpost.storage.field_rows import report_field_rows
 from floodpost.storage.postgres_schema import MIGRATIONS
 from floodpost.storage.reads import SharedReads
 
@@ -244,6 +245,12 @@ class PostgresStore(SharedReads):
             lambda conn: conn.execute(query, tuple(params)).fetchall()
         )
         return rows
+
+    def report_field_rows(
+        self, fields: Sequence[str], **filters: Any
+    ) -> tuple[list[list[Any]], int | None]:
+        """Store.report_field_rows (storage/field_rows.py, shared by both backends)."""
+        return report_field_rows(self._rows, "postgres", fields, **filters)
 
     @property
     def commit_count(self) -> int:

@@ -20,6 +20,7 @@ from floodpost.errors import Conflict, Unavailable
 from floodpost.storage import bulk, common
 from floodpost.storage.base import Modifier, User, WriteTx
 from floodpost.storage.common import Statement
+from floodpost.storage.field_rows import report_field_rows
 from floodpost.storage.reads import SharedReads
 from floodpost.storage.sqlite_schema import MIGRATIONS
 
@@ -124,6 +125,12 @@ class SQLiteStore(SharedReads):
             if self._closed:
                 raise Unavailable("the store is closed")
             return conn.execute(sql, tuple(params)).fetchall()
+
+    def report_field_rows(
+        self, fields: Sequence[str], **filters: Any
+    ) -> tuple[list[list[Any]], int | None]:
+        """Store.report_field_rows (storage/field_rows.py, shared by both backends)."""
+        return report_field_rows(self._rows, "sqlite", fields, **filters)
 
     @property
     def commit_count(self) -> int:

@@ -6,11 +6,15 @@ not get county-wide statistics, like they do not get the review page.
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any
 
 from fastapi import APIRouter, Depends, Query
+from fastapi.responses import Response
 
-from floodpost.web.deps import StatsDep
+from floodpost.export.tables import table_download
+from floodpost.timefmt import LOCAL_TZ
+from floodpost.web.deps import ClockDep, StatsDep
 from floodpost.web.security import REVIEW_ROLES, require_role
 
 router = APIRouter(
@@ -23,27 +27,62 @@ def stats_summary(stats: StatsDep) -> dict[str, Any]:
     return stats.summary()
 
 
+# The breakdowns answer JSON, or with `format=csv` (and `hxl=1`) a CSV download of their rows.
+_FORMAT = Query("json", description="json, or csv for a download of the rows")
+_HXL = Query(None, description="1 with format=csv: the HXL hashtag row under the header")
+
+
+def _table(clock: ClockDep, result: dict[str, Any], name: str, fmt: str, hxl: str | None) -> Any:
+    body = table_download(result, fmt, hxl)
+    if body is None:
+        return result
+    day = datetime.fromtimestamp(clock(), LOCAL_TZ).strftime("%Y-%m-%d")
+    return Response(
+        body,
+        media_type="text/csv; charset=utf-8",
+        headers={"Content-Disposition": f'attachment; filename="floodpost-{name}-{day}.csv"'},
+    )
+
+
 @router.get("/by-township")
-def stats_by_township(stats: StatsDep) -> dict[str, Any]:
-    return stats.by_area("township")
+def stats_by_township(
+    stats: StatsDep,
+    clock: ClockDep,
+    format: str = _FORMAT,  # noqa: A002
+    hxl: str | None = _HXL,
+) -> Any:
+    return _table(clock, stats.by_area("township"), "by-township", format, hxl)
 
 
 @router.get("/by-zone")
-def stats_by_zone(stats: StatsDep) -> dict[str, Any]:
-    return stats.by_area("zone")
+def stats_by_zone(
+    stats: StatsDep,
+    clock: ClockDep,
+    format: str = _FORMAT,  # noqa: A002
+    hxl: str | None = _HXL,
+) -> Any:
+    return _table(clock, stats.by_area("zone"), "by-zone", format, hxl)
 
 
 @router.get("/by-village")
-def stats_by_village(stats: StatsDep) -> dict[str, Any]:
-    return stats.by_area("village")
+def stats_by_village(
+    stats: StatsDep,
+    clock: ClockDep,
+    format: str = _FORMAT,  # noqa: A002
+    hxl: str | None = _HXL,
+) -> Any:
+    return _table(clock, stats.by_area("village"), "by-village", format, hxl)
 
 
 @router.get("/by-day")
 def stats_by_day(
     stats: StatsDep,
+    clock: ClockDep,
     date: str | None = Query(None, description="YYYY-MM-DD: rows per hour of that local day"),
-) -> dict[str, Any]:
-    return stats.by_day(date)
+    format: str = _FORMAT,  # noqa: A002
+    hxl: str | None = _HXL,
+) -> Any:
+    return _table(clock, stats.by_day(date), "by-day", format, hxl)
 
 
 @router.get("/at")

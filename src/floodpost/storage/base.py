@@ -60,6 +60,19 @@ Modifier = Callable[
 
 
 @dataclass(frozen=True)
+class ReportQuery:
+    """Filters of `Store.find_reports`/`count_reports` (OGC API items): all optional, ANDed.
+    occurred_* bound occurred_ts inclusively; bbox is (min lon, min lat, max lon, max lat)."""
+
+    kind: str | None = None
+    township: str | None = None
+    reporter: str | None = None
+    occurred_from: float | None = None
+    occurred_to: float | None = None
+    bbox: tuple[float, float, float, float] | None = None
+
+
+@dataclass(frozen=True)
 class User:
     name: str
     role: str
@@ -174,6 +187,17 @@ class Store(Protocol):
         limit: int = 10000,
     ) -> tuple[list[dict[str, Any]], int | None]:
         """Reports in the order they were received; returns (reports, next cursor or None)."""
+        ...
+
+    def find_reports(
+        self, query: ReportQuery, *, after_seq: int = 0, limit: int = 1000
+    ) -> tuple[list[dict[str, Any]], int | None]:
+        """Reports matching `query` in the order received (by seq), one page after `after_seq`;
+        returns (reports, next cursor or None when this page is the last)."""
+        ...
+
+    def count_reports(self, query: ReportQuery) -> int:
+        """How many reports match `query` (whatever page is read)."""
         ...
 
     def changes_after(self, seq: int, limit: int = 1000) -> list[Change]: ...

@@ -25,6 +25,7 @@ from floodpost.storage.base import (
     REPORT_COLUMNS,
     Change,
     Modifier,
+    ReportQuery,
     User,
     agg_delta,
     dumps,
@@ -221,6 +222,32 @@ def list_reports_query(
     return f"SELECT seq, body FROM reports WHERE {' AND '.join(where)} ORDER BY seq LIMIT ?", params
 
 
+def report_query_where(query: ReportQuery) -> tuple[str, list[Any]]:
+    """WHERE clause (without the keyword) and parameters for a ReportQuery; indexed columns."""
+    where = ["1 = 1"]
+    params: list[Any] = []
+    for column, value in (
+        ("kind", query.kind),
+        ("township_code", query.township),
+        ("reporter", query.reporter),
+    ):
+        if value is not None:
+            where.append(f"{column} = ?")
+            params.append(value)
+    if query.occurred_from is not None:
+        where.append("occurred_ts >= ?")
+        params.append(query.occurred_from)
+    if query.occurred_to is not None:
+        where.append("occurred_ts <= ?")
+        params.append(query.occurred_to)
+    if query.bbox is not None:
+        # Plain comparisons (both backends); a report without a place never matches a bbox.
+        where.append("lon >= ? AND lon <= ? AND lat >= ? AND lat <= ?")
+        minx, miny, maxx, maxy = query.bbox
+        params.extend((minx, maxx, miny, maxy))
+    return " AND ".join(where), params
+
+
 def reports_page(
     rows: Sequence[Sequence[Any]], limit: int
 ) -> tuple[list[dict[str, Any]], int | None]:
@@ -259,6 +286,18 @@ class SharedReads:
             limit=limit,
         )
         return reports_page(self._rows(sql, params), limit)
+
+    def find_reports(
+        self, query: ReportQuery, *, after_seq: int = 0, limit: int = 1000
+    ) -> tuple[list[dict[str, Any]], int | None]:
+        where, params = report_query_where(query)
+        sql = f"SELECT seq, body FROM reports WHERE seq > ? AND {where} ORDER BY seq LIMIT ?"
+        return reports_page(self._rows(sql, [after_seq, *params, limit + 1]), limit)
+
+    def count_reports(self, query: ReportQuery) -> int:
+        where, params = report_query_where(query)
+        rows = self._rows(f"SELECT COUNT(*) FROM reports WHERE {where}", params)
+        return int(rows[0][0])
 
     def changes_after(self, seq: int, limit: int = 1000) -> list[Change]:
         return [change_of(r) for r in self._rows(CHANGES_AFTER, (seq, limit))]

@@ -1,0 +1,153 @@
+"""OGC API – Features at /ogc (floodpost.ogc does the work; this only speaks HTTP).
+
+Access: any signed-in account, by bearer token, session cookie or HTTP Basic — what QGIS, GDAL
+and OWSLib send with their standard settings. A 401 carries `WWW-Authenticate: Basic`, so
+clients that wait for a challenge (curl --anyauth, QGIS) then send the password.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import hashlib
+import hmac
+import threading
+
+from fastapi import APIRouter, Depends, Request
+from fastapi.responses import JSONResponse, Response
+
+from floodpost.auth.accounts import authenticate
+from floodpost.errors import BasicUnauthorized
+from floodpost.ogc.openapi import openapi_document
+from floodpost.ogc.providers import Viewer
+from floodpost.ogc.registry import providers
+from floodpost.ogc.service import GEOJSON, OgcService
+from floodpost.web import security
+from floodpost.web.deps import Context, get_ctx
+from floodpost.web.templating import translator_for
+
+# A verified Basic password is remembered this long, so a client paging through a million
+# features pays for one argon2 check, not one per page; the account itself is still re-read
+# through the user cache (a disabled account stops at once).
+BASIC_TTL_S = 60.0
+
+
+class _BasicCache:
+    def __init__(self) -> None:
+        self._seen: dict[bytes, float] = {}
+        self._lock = threading.Lock()
+
+    def check(self, key: bytes, now: float) -> bool:
+        expires = self._seen.get(key)
+        return expires is not None and expires > now
+
+    def remember(self, key: bytes, now: float) -> None:
+        with self._lock:
+            if len(self._seen) > 10_000:
+                self._seen.clear()
+            self._seen[key] = now + BASIC_TTL_S
+
+
+def _basic(request: Request, ctx: Context, credentials: str) -> security.Principal | None:
+    try:
+        name, sep, password = base64.b64decode(credentials, validate=True).decode().partition(":")
+    except (binascii.Error, UnicodeDecodeError):
+        return None
+    if not sep:
+        return None
+    cache = ctx.service("ogc.basic", _BasicCache)
+    key = hmac.new(ctx.secret_key.encode(), f"{name}\0{password}".encode(), hashlib.sha256).digest()
+    now = ctx.clock()
+    if not cache.check(key, now):
+        throttle = security.login_throttle(ctx)
+        address = request.client.host if request.client else None
+        throttle.check(name, address)
+        if authenticate(ctx.store, name, password) is None:
+            throttle.record_failure(name, address)
+            return None
+        throttle.record_success(name)
+        cache.remember(key, now)
+    user = security.user_cache(ctx).get(name)
+    if user is None or user.disabled:
+        return None
+    return security.Principal(user.name, user.role)
+
+
+def ogc_viewer(request: Request) -> Viewer:
+    """Who is reading: bearer, cookie (GET only here, so no CSRF) or HTTP Basic; else 401."""
+    principal, _via = security.identify(request)
+    header = request.headers.get("authorization", "")
+    scheme, _, credentials = header.partition(" ")
+    if principal is None and scheme.lower() == "basic":
+        principal = _basic(request, get_ctx(request), credentials.strip())
+    if principal is None:
+        raise BasicUnauthorized("sign in first (HTTP Basic, bearer token or session cookie)")
+    return Viewer(principal.name, principal.role)
+
+
+router = APIRouter(prefix="/ogc", tags=["ogc"])
+
+
+def _base(request: Request) -> str:
+    return str(request.base_url).rstrip("/") + "/ogc"
+
+
+def _service(request: Request, ctx: Context) -> OgcService:
+    return OgcService(providers(ctx.catalogue, ctx.store), translator_for(request))
+
+
+@router.get("")
+def landing(request: Request, _v: Viewer = Depends(ogc_viewer)) -> JSONResponse:
+    return JSONResponse(_service(request, get_ctx(request)).landing(_base(request)))
+
+
+@router.get("/api")
+def api(request: Request, _v: Viewer = Depends(ogc_viewer)) -> JSONResponse:
+    ctx = get_ctx(request)
+    doc = openapi_document(
+        _base(request), "floodpost OGC API – Features", providers(ctx.catalogue, ctx.store)
+    )
+    return JSONResponse(doc, media_type="application/vnd.oai.openapi+json;version=3.0")
+
+
+@router.get("/conformance")
+def conformance(_v: Viewer = Depends(ogc_viewer)) -> JSONResponse:
+    return JSONResponse(OgcService.conformance())
+
+
+@router.get("/collections")
+def collections(request: Request, _v: Viewer = Depends(ogc_viewer)) -> JSONResponse:
+    return JSONResponse(_service(request, get_ctx(request)).collections(_base(request)))
+
+
+@router.get("/collections/{collection_id}")
+def collection(
+    request: Request, collection_id: str, _v: Viewer = Depends(ogc_viewer)
+) -> JSONResponse:
+    doc = _service(request, get_ctx(request)).collection(_base(request), collection_id)
+    return JSONResponse(doc)
+
+
+@router.get("/collections/{collection_id}/queryables")
+def queryables(
+    request: Request, collection_id: str, _v: Viewer = Depends(ogc_viewer)
+) -> JSONResponse:
+    doc = _service(request, get_ctx(request)).queryables(_base(request), collection_id)
+    return JSONResponse(doc, media_type="application/schema+json")
+
+
+@router.get("/collections/{collection_id}/items")
+def items(request: Request, collection_id: str, who: Viewer = Depends(ogc_viewer)) -> Response:
+    service = _service(request, get_ctx(request))
+    pairs = list(request.query_params.multi_items())
+    body = service.items(_base(request), collection_id, pairs, who)
+    return Response(body, media_type=GEOJSON)
+
+
+@router.get("/collections/{collection_id}/items/{feature_id}")
+def item(
+    request: Request, collection_id: str, feature_id: str, who: Viewer = Depends(ogc_viewer)
+) -> Response:
+    service = _service(request, get_ctx(request))
+    body = service.item(_base(request), collection_id, feature_id, who)
+    return Response(body, media_type=GEOJSON)

@@ -50,7 +50,38 @@ def build_parser() -> argparse.ArgumentParser:
     sim.add_argument("--events", type=int, required=True)
     sim.add_argument("--seed", type=int, default=0)
     sim.add_argument("--geodata", type=Path)
+    imp = sub.add_parser("import", help="convert a county's file into a geodata folder layer")
+    imp.add_argument("layer", help="layer id: county, townships, villages, reservoirs, …")
+    imp.add_argument(
+        "file", type=Path, help="GeoJSON, GeoPackage, Shapefile (.shp/.zip), KML, CSV, XLSX"
+    )
+    imp.add_argument("--into", type=Path, required=True, help="geodata folder to write into")
+    imp.add_argument("--datum", default="wgs84", choices=["wgs84", "gcj02", "bd09"])
+    imp.add_argument("--crs", help="CRS of the coordinates, e.g. EPSG:4549 (default: the file's)")
+    imp.add_argument("--lon", help="longitude (x) column of a CSV/XLSX")
+    imp.add_argument("--lat", help="latitude (y) column of a CSV/XLSX")
+    imp.add_argument("--map", action="append", default=[], metavar="FIELD=COLUMN",
+                     help="source column of a schema field (repeatable), e.g. name=名称")  # fmt: skip
     return parser
+
+
+def cmd_import(args: argparse.Namespace) -> int:
+    from floodpost.errors import InvalidInput
+    from floodpost.geo.importer import import_layer
+
+    mapping: dict[str, str] = {}
+    for item in args.map:
+        field, sep, column = item.partition("=")
+        if not sep or not field or not column:
+            raise InvalidInput(f"--map takes FIELD=COLUMN, got {item!r}", field="map")
+        mapping[field.strip()] = column.strip()
+    result = import_layer(
+        args.layer, args.file, args.into, datum=args.datum, crs=args.crs,
+        lon=args.lon, lat=args.lat, mapping=mapping,
+    )  # fmt: skip
+    checked = "folder checked" if result.checked_folder else "folder not yet complete"
+    print(f"floodpost: {result.count} {result.layer} written to {result.path} ({checked})")
+    return 0
 
 
 def _settings(args: argparse.Namespace, **overrides: object):  # noqa: ANN202
@@ -148,7 +179,12 @@ def cmd_simulate(args: argparse.Namespace) -> int:
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
-    handlers = {"serve": cmd_serve, "demo": cmd_demo, "simulate": cmd_simulate}
+    handlers = {
+        "serve": cmd_serve,
+        "demo": cmd_demo,
+        "simulate": cmd_simulate,
+        "import": cmd_import,
+    }
     try:
         if args.command == "user":
             return cmd_user_add(args)

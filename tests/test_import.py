@@ -201,3 +201,67 @@ def test_bad_options(tmp_path: Path, county: Path) -> None:
     with pytest.raises(InvalidInput):
         import_layer("rivers", csv, county)
     assert main(["import", "shelters", str(csv), "--into", str(county), "--map", "bad"]) == 2
+
+
+# -- reload without restart ----------------------------------------------------------------------
+@pytest.fixture
+def county_client(county: Path, tmp_path: Path) -> Any:
+    import secrets
+
+    from fastapi.testclient import TestClient
+
+    from floodpost.settings import Settings
+    from floodpost.web.app import create_app
+
+    settings = Settings(
+        db_url=f"sqlite:///{tmp_path}/f.db", secret_key=secrets.token_urlsafe(32),
+        tile_url="", geodata_dir=county,
+    )  # fmt: skip
+    app = create_app(settings)
+    with TestClient(app) as c:
+        yield app, c
+
+
+def _token(app: Any, client: Any, role: str) -> dict[str, str]:
+    from floodpost.auth.accounts import create_account
+    from tests.conftest import TEST_PASSWORD
+
+    create_account(app.state.ctx.store, role, role, TEST_PASSWORD)
+    r = client.post("/api/auth/token", data={"username": role, "password": TEST_PASSWORD})
+    return {"Authorization": f"Bearer {r.json()['access_token']}"}
+
+
+def test_reload_after_import(tmp_path: Path, county: Path, catalogue: Any, county_client) -> None:
+    from floodpost.geo.reload import reload_log
+
+    app, client = county_client
+    boss = _token(app, client, "commander")
+    rows = _shelter_rows(catalogue)[:5]
+    lines = [",".join(rows[0])] + [",".join(str(v) for v in r.values()) for r in rows]
+    csv = tmp_path / "five.csv"
+    csv.write_text("\n".join(lines), encoding="utf-8")
+    import_layer("shelters", csv, county, mapping=SHELTER_MAP)
+    before = client.get("/api/layers/shelters", headers=boss).json()
+    assert len(before["features"]) == catalogue.count("shelters")  # not yet reloaded
+    r = client.post("/api/layers/reload", headers=boss)
+    assert r.status_code == 200, r.text
+    assert r.json()["layers"]["shelters"] == [catalogue.count("shelters"), 5]
+    assert len(client.get("/api/layers/shelters", headers=boss).json()["features"]) == 5
+    ogc = client.get("/ogc/collections/shelters/items", headers=boss).json()
+    assert ogc["numberMatched"] == 5
+    log = reload_log(app.state.ctx.store)
+    assert log[-1]["actor"] == "commander" and log[-1]["layers"]["shelters"][1] == 5
+
+
+def test_a_bad_folder_is_refused_and_the_old_layers_keep_serving(
+    county: Path, catalogue: Any, county_client
+) -> None:
+    app, client = county_client
+    boss = _token(app, client, "commander")
+    (county / "villages.geojson").write_text('{"type": "FeatureCollection", "features": [1]}')
+    r = client.post("/api/layers/reload", headers=boss)
+    assert r.status_code == 422
+    assert "villages.geojson" in r.json()["detail"]
+    layer = client.get("/api/layers/villages", headers=boss).json()
+    assert len(layer["features"]) == catalogue.count("villages")
+    assert client.post("/api/layers/reload", headers=_token(app, client, "viewer")).status_code == 403

@@ -264,4 +264,6 @@ def test_a_bad_folder_is_refused_and_the_old_layers_keep_serving(
     assert "villages.geojson" in r.json()["detail"]
     layer = client.get("/api/layers/villages", headers=boss).json()
     assert len(layer["features"]) == catalogue.count("villages")
-    assert client.post("/api/layers/reload", headers=_token(app, client, "viewer")).status_code == 403
+    assert (
+        client.post("/api/layers/reload", headers=_token(app, client, "viewer")).status_code == 403
+    )

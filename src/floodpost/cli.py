@@ -28,6 +28,7 @@ def build_parser() -> argparse.ArgumentParser:
     serve.add_argument("--workers", type=int, default=None)
     serve.add_argument("--tls-cert", dest="tls_certfile", type=Path, help="PEM certificate (HTTPS)")
     serve.add_argument("--tls-key", dest="tls_keyfile", type=Path, help="PEM private key (HTTPS)")
+    serve.add_argument("--basemap", type=Path, help="MBTiles file: the offline basemap")
 
     demo = sub.add_parser("demo", help="replay the June 2017 Suining flood on a fresh store")
     _common(demo, db_default=None)
@@ -92,7 +93,7 @@ def _settings(args: argparse.Namespace, **overrides: object):  # noqa: ANN202
         values["db_url"] = args.db
     if getattr(args, "geodata", None):
         values["geodata_dir"] = args.geodata
-    for name in ("host", "port", "workers", "tls_certfile", "tls_keyfile"):
+    for name in ("host", "port", "workers", "tls_certfile", "tls_keyfile", "basemap"):
         if getattr(args, name, None) is not None:
             values[name] = getattr(args, name)
     values.update({k: v for k, v in overrides.items() if v is not None})
@@ -114,6 +115,8 @@ def cmd_serve(args: argparse.Namespace) -> int:
     }
     if settings.tls_certfile:
         env["FLOODPOST_TLS_CERTFILE"] = str(settings.tls_certfile)
+    if settings.basemap:
+        env["FLOODPOST_BASEMAP"] = str(settings.basemap)
     os.environ.update(env)
     server = {
         "host": settings.host,

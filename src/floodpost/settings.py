@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from pydantic import Field
+from pydantic import Field, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from floodpost.paths import default_geodata
@@ -46,6 +46,12 @@ class Settings(BaseSettings):
         "wgs84", description="Datum of the basemap tiles: wgs84, or gcj02 for Amap/Tencent tiles"
     )
 
+    basemap: Path | None = Field(
+        None,
+        description="MBTiles file served at /tiles/{z}/{x}/{y} as the offline basemap (replaces "
+        "tile_url; attribution from its metadata; declare a GCJ-02 file with tile_crs)",
+    )
+
     max_body_bytes: int = Field(65536, description="Largest request body accepted, bytes")
     outside_county_max_m: float = Field(
         5000.0, description="Reports further than this outside the county are refused, metres"
@@ -71,6 +77,23 @@ class Settings(BaseSettings):
     silent_zone_hours: float = Field(
         6.0, description="A zone with no report for this many hours is shown as silent"
     )
+
+    @model_validator(mode="after")
+    def _offline_basemap(self) -> Settings:
+        """With an MBTiles basemap the map and the form draw floodpost's own /tiles, credited
+        as the file says (unless a tile_attribution was given)."""
+        if self.basemap is None:
+            return self
+        from floodpost.mapview.mbtiles import TILE_URL, basemap_attribution
+
+        attribution, raster = basemap_attribution(self.basemap)
+        if raster:  # vector tiles are served, but Leaflet cannot draw them: no basemap then
+            self.tile_url = TILE_URL
+        else:
+            self.tile_url = ""
+        if "tile_attribution" not in self.model_fields_set:
+            self.tile_attribution = attribution
+        return self
 
     def store_path_dir(self) -> Path:
         """Folder beside the database where generated files (the secret key) are kept."""

@@ -37,6 +37,7 @@ ROUTERS = (
     "pages_report",
     "pages_review",
     "ogc",
+    "tiles",
 )
 
 

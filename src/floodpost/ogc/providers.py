@@ -8,6 +8,7 @@ string join, not ten thousand encodes. Add a collection by writing a Provider an
 from __future__ import annotations
 
 import json
+import re
 import weakref
 from dataclasses import dataclass
 from typing import Any, Protocol
@@ -171,6 +172,46 @@ def report_feature(report: dict[str, Any], contacts: bool) -> str:
     return _dump({"type": "Feature", "id": report["id"], "geometry": geometry, "properties": props})
 
 
+_CONTACT = re.compile(r',"contact":"(?:[^"\\]|\\.)*"')
+_FEATURE_HEAD = '{"type":"Feature","id":'
+
+
+def report_text_feature(rid: str, lon: Any, lat: Any, body: str, contacts: bool) -> str:
+    """A Feature around the stored JSON text, without parsing it (only a body carrying a phone
+    number is parsed, to drop it for roles that may not read it)."""
+    if not contacts and '"contact":"' in body:
+        body = _CONTACT.sub("", body)  # the stored JSON is compact: `,"contact":"…"`
+        if '"contact":"' in body:  # written some other way: take the slow, sure path
+            return report_feature(json.loads(body), contacts)
+    if isinstance(lon, (int, float)) and isinstance(lat, (int, float)):
+        geometry = f'{{"type":"Point","coordinates":[{float(lon)!r},{float(lat)!r}]}}'
+    else:
+        geometry = "null"
+    return f'{_FEATURE_HEAD}{json.dumps(rid)},"geometry":{geometry},"properties":{body}}}'
+
+
+# numberMatched for a query, remembered with the store's last change: a client paging through a
+# million reports would otherwise pay a full COUNT for every page.
+_COUNTS: weakref.WeakKeyDictionary[Any, dict[ReportQuery, tuple[int, int]]] = (
+    weakref.WeakKeyDictionary()
+)
+
+
+def count_matching(store: Store, query: ReportQuery) -> int:
+    counts = _COUNTS.get(store)
+    if counts is None:
+        counts = _COUNTS.setdefault(store, {})
+    seq = store.last_change_seq()
+    found = counts.get(query)
+    if found is not None and found[0] == seq:
+        return found[1]
+    n = store.count_reports(query)
+    if len(counts) > 256:
+        counts.clear()
+    counts[query] = (seq, n)
+    return n
+
+
 class ReportsProvider:
     """The field reports: points at the reported place, `datetime` = occurred_at, paged by the
     store's seq cursor (stable while reports keep arriving). A field member sees their own."""
@@ -211,11 +252,11 @@ class ReportsProvider:
     def page(self, query: ItemsQuery, viewer: Viewer) -> Page:
         after = parse_int(query.extra.get("cursor", "0"), "cursor")
         rq = self._query(query, viewer)
-        reports, next_seq = self.store.find_reports(rq, after_seq=after, limit=query.limit)
+        rows, next_seq = self.store.find_report_texts(rq, after_seq=after, limit=query.limit)
         contacts = viewer.sees_contacts
-        features = [report_feature(r, contacts) for r in reports]
+        features = [report_text_feature(*row, contacts) for row in rows]
         nxt = {"cursor": str(next_seq)} if next_seq is not None else None
-        return Page(features, self.store.count_reports(rq), nxt)
+        return Page(features, count_matching(self.store, rq), nxt)
 
     def feature(self, feature_id: str, viewer: Viewer) -> str | None:
         import uuid

@@ -196,6 +196,13 @@ class Store(Protocol):
         returns (reports, next cursor or None when this page is the last)."""
         ...
 
+    def find_report_texts(
+        self, query: ReportQuery, *, after_seq: int = 0, limit: int = 1000
+    ) -> tuple[list[tuple[str, float | None, float | None, str]], int | None]:
+        """As find_reports, but each report as (id, lon, lat, stored JSON text): a server
+        streaming a million reports copies the text instead of parsing and re-encoding it."""
+        ...
+
     def count_reports(self, query: ReportQuery) -> int:
         """How many reports match `query` (whatever page is read)."""
         ...

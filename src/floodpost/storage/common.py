@@ -294,6 +294,20 @@ class SharedReads:
         sql = f"SELECT seq, body FROM reports WHERE seq > ? AND {where} ORDER BY seq LIMIT ?"
         return reports_page(self._rows(sql, [after_seq, *params, limit + 1]), limit)
 
+    def find_report_texts(
+        self, query: ReportQuery, *, after_seq: int = 0, limit: int = 1000
+    ) -> tuple[list[tuple[str, float | None, float | None, str]], int | None]:
+        where, params = report_query_where(query)
+        sql = (
+            f"SELECT seq, id, lon, lat, body FROM reports WHERE seq > ? AND {where} "
+            "ORDER BY seq LIMIT ?"
+        )
+        rows = self._rows(sql, [after_seq, *params, limit + 1])
+        more = len(rows) > limit
+        rows = rows[:limit]
+        page = [(r[1], r[2], r[3], r[4]) for r in rows]
+        return page, (rows[-1][0] if more and rows else None)
+
     def count_reports(self, query: ReportQuery) -> int:
         where, params = report_query_where(query)
         rows = self._rows(f"SELECT COUNT(*) FROM reports WHERE {where}", params)

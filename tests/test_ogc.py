@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import base64
+import json
 from datetime import UTC, datetime
 from typing import Any
 
@@ -265,3 +266,9 @@ def test_find_and_count_reports(store: Any, catalogue: Any) -> None:
     q = ReportQuery(bbox=(lon - 1e-6, lat - 1e-6, lon + 1e-6, lat + 1e-6))
     assert store.count_reports(q) == 3
     assert store.count_reports(ReportQuery(reporter="someone-else")) == 0
+    texts, cursor = store.find_report_texts(ReportQuery(kind="rescue"), limit=4)
+    assert [t[0] for t in texts] == [r["id"] for r in made[0:8:2]] and cursor is not None
+    rid, tlon, tlat, body = texts[0]
+    assert json.loads(body) == made[0] and (tlon, tlat) == (made[0]["lon"], made[0]["lat"])
+    rest, last = store.find_report_texts(ReportQuery(kind="rescue"), after_seq=cursor, limit=2)
+    assert len(rest) == 2 and last is None

@@ -106,6 +106,8 @@ class _LayerCache:
                 feature["properties"] = clean
                 found.append(_dump(feature))
             self._texts[key] = found  # a race builds the same list twice; both are right
+            if not any(c in CONTACT_FIELDS for c in cols):  # both variants are the same
+                self._texts[(layer_id, not contacts)] = found
         return found
 
     def position(self, layer_id: str, key: str) -> int | None:
@@ -124,6 +126,14 @@ def _cache(catalogue: Catalogue) -> _LayerCache:
     if found is None:
         found = _CACHES.setdefault(catalogue, _LayerCache(catalogue))
     return found
+
+
+def warm_layers(catalogue: Catalogue) -> None:
+    """Build every layer's feature texts now (at start-up), not on a GIS client's first page."""
+    cache = _cache(catalogue)
+    for layer_id in catalogue.layer_ids:
+        for contacts in (False, True):
+            cache.texts(layer_id, contacts)
 
 
 class LayerProvider:

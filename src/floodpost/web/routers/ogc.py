@@ -13,13 +13,13 @@ import hashlib
 import hmac
 import threading
 
-from fastapi import APIRouter, Depends, Request
+from fastapi import APIRouter, Depends, FastAPI, Request
 from fastapi.responses import JSONResponse, Response
 
 from floodpost.auth.accounts import authenticate
 from floodpost.errors import BasicUnauthorized
 from floodpost.ogc.openapi import openapi_document
-from floodpost.ogc.providers import Viewer
+from floodpost.ogc.providers import Viewer, warm_layers
 from floodpost.ogc.registry import providers
 from floodpost.ogc.service import GEOJSON, OgcService
 from floodpost.web import security
@@ -151,3 +151,8 @@ def item(
     service = _service(request, get_ctx(request))
     body = service.item(_base(request), collection_id, feature_id, who)
     return Response(body, media_type=GEOJSON)
+
+
+def setup(app: FastAPI, ctx: Context) -> None:
+    # A head start in the background: the first GIS request then finds the layers encoded.
+    threading.Thread(target=warm_layers, args=(ctx.catalogue,), daemon=True).start()

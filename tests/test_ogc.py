@@ -229,6 +229,14 @@ def test_openapi_document_is_valid_openapi_30(client: Any, viewer: dict) -> None
     doc = r.json()
     assert doc["openapi"].startswith("3.0")
     validate(doc)  # raises on an invalid document
+    # The OGC-specific static check: required paths for the declared conformance classes.
+    import ogcapi_registry
+
+    classes = client.get("/ogc/conformance", headers=viewer).json()["conformsTo"]
+    result = ogcapi_registry.validate_ogc_api(doc, classes)
+    assert result.is_valid and not result.has_critical_errors, result.get_summary()
+    broken = {**doc, "paths": {k: v for k, v in doc["paths"].items() if k != "/conformance"}}
+    assert ogcapi_registry.validate_ogc_api(broken, classes).has_critical_errors  # it can fail
     for path in ("/", "/conformance", "/collections", "/collections/{collectionId}",
                  "/collections/{collectionId}/items",
                  "/collections/{collectionId}/items/{featureId}"):  # fmt: skip

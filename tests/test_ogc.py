@@ -193,6 +193,17 @@ def test_collection_document(client: Any, viewer: dict, catalogue: Any) -> None:
     assert set(q["properties"]) == {"kind", "township"}
 
 
+def test_reports_temporal_extent(client: Any, viewer: dict, reports: list) -> None:
+    doc = client.get("/ogc/collections/reports", headers=viewer).json()
+    start, end = doc["extent"]["temporal"]["interval"][0]
+    first = min(r["occurred_ts"] for r in reports)
+    last = max(r["occurred_ts"] for r in reports)
+    assert datetime.fromisoformat(start).timestamp() == first
+    assert datetime.fromisoformat(end).timestamp() == last
+    q = client.get("/ogc/collections/reports/queryables", headers=viewer).json()
+    assert set(q["properties"]) == {"kind", "township"}
+
+
 def test_filters_by_kind_and_township(client: Any, viewer: dict, reports: list) -> None:
     r = client.get("/ogc/collections/reports/items?kind=rescue", headers=viewer).json()
     assert r["numberMatched"] == sum(1 for x in reports if x["kind"] == "rescue")

@@ -173,6 +173,14 @@ class LayerProvider:
         return None if index is None else cache.texts(self.id, viewer.sees_contacts)[index]
 
 
+def _rfc3339(ts: float | None) -> str | None:
+    if ts is None:
+        return None
+    from datetime import UTC, datetime
+
+    return datetime.fromtimestamp(ts, UTC).isoformat().replace("+00:00", "Z")
+
+
 def report_feature(report: dict[str, Any], contacts: bool) -> str:
     lon, lat = report.get("lon"), report.get("lat")
     geometry = None
@@ -241,7 +249,10 @@ class ReportsProvider:
         self.store = store
 
     def extent(self) -> tuple[list[float], list[str | None] | None]:
-        return [round(v, 6) for v in self.catalogue.bounds], [None, None]
+        # MIN/MAX over the occurred_ts index: two index probes, whatever the store's size.
+        rows = self.store.read("SELECT MIN(occurred_ts) AS lo, MAX(occurred_ts) AS hi FROM reports")
+        lo, hi = (rows[0]["lo"], rows[0]["hi"]) if rows else (None, None)
+        return [round(v, 6) for v in self.catalogue.bounds], [_rfc3339(lo), _rfc3339(hi)]
 
     def _query(self, query: ItemsQuery, viewer: Viewer) -> ReportQuery:
         kind = query.extra.get("kind")

@@ -205,7 +205,8 @@ def report_text_feature(rid: str, lon: Any, lat: Any, body: str, contacts: bool)
         geometry = f'{{"type":"Point","coordinates":[{float(lon)!r},{float(lat)!r}]}}'
     else:
         geometry = "null"
-    return f'{_FEATURE_HEAD}{json.dumps(rid)},"geometry":{geometry},"properties":{body}}}'
+    # Stored ids are canonical UUIDs (hex and hyphens): nothing to escape.
+    return f'{_FEATURE_HEAD}"{rid}","geometry":{geometry},"properties":{body}}}'
 
 
 # numberMatched for a query, remembered with the store's last change: a client paging through a

@@ -212,6 +212,7 @@ def test_cli_walk_finds_every_subcommand():
         "households import",
         "readings import",
         "simulate",
+        "import",
     ]
 
 

@@ -28,6 +28,7 @@ def build_parser() -> argparse.ArgumentParser:
     serve.add_argument("--workers", type=int, default=None)
     serve.add_argument("--tls-cert", dest="tls_certfile", type=Path, help="PEM certificate (HTTPS)")
     serve.add_argument("--tls-key", dest="tls_keyfile", type=Path, help="PEM private key (HTTPS)")
+    serve.add_argument("--basemap", type=Path, help="MBTiles file: the offline basemap")
 
     demo = sub.add_parser("demo", help="replay the June 2017 Suining flood on a fresh store")
     _common(demo, db_default=None)
@@ -69,7 +70,38 @@ def build_parser() -> argparse.ArgumentParser:
     sim.add_argument("--events", type=int, required=True)
     sim.add_argument("--seed", type=int, default=0)
     sim.add_argument("--geodata", type=Path)
+    imp = sub.add_parser("import", help="convert a county's file into a geodata folder layer")
+    imp.add_argument("layer", help="layer id: county, townships, villages, reservoirs, …")
+    imp.add_argument(
+        "file", type=Path, help="GeoJSON, GeoPackage, Shapefile (.shp/.zip), KML, CSV, XLSX"
+    )
+    imp.add_argument("--into", type=Path, required=True, help="geodata folder to write into")
+    imp.add_argument("--datum", default="wgs84", choices=["wgs84", "gcj02", "bd09"])
+    imp.add_argument("--crs", help="CRS of the coordinates, e.g. EPSG:4549 (default: the file's)")
+    imp.add_argument("--lon", help="longitude (x) column of a CSV/XLSX")
+    imp.add_argument("--lat", help="latitude (y) column of a CSV/XLSX")
+    imp.add_argument("--map", action="append", default=[], metavar="FIELD=COLUMN",
+                     help="source column of a schema field (repeatable), e.g. name=名称")  # fmt: skip
     return parser
+
+
+def cmd_import(args: argparse.Namespace) -> int:
+    from floodpost.errors import InvalidInput
+    from floodpost.geo.importer import import_layer
+
+    mapping: dict[str, str] = {}
+    for item in args.map:
+        field, sep, column = item.partition("=")
+        if not sep or not field or not column:
+            raise InvalidInput(f"--map takes FIELD=COLUMN, got {item!r}", field="map")
+        mapping[field.strip()] = column.strip()
+    result = import_layer(
+        args.layer, args.file, args.into, datum=args.datum, crs=args.crs,
+        lon=args.lon, lat=args.lat, mapping=mapping,
+    )  # fmt: skip
+    checked = "folder checked" if result.checked_folder else "folder not yet complete"
+    print(f"floodpost: {result.count} {result.layer} written to {result.path} ({checked})")
+    return 0
 
 
 def _settings(args: argparse.Namespace, **overrides: object):  # noqa: ANN202
@@ -80,7 +112,7 @@ def _settings(args: argparse.Namespace, **overrides: object):  # noqa: ANN202
         values["db_url"] = args.db
     if getattr(args, "geodata", None):
         values["geodata_dir"] = args.geodata
-    for name in ("host", "port", "workers", "tls_certfile", "tls_keyfile"):
+    for name in ("host", "port", "workers", "tls_certfile", "tls_keyfile", "basemap"):
         if getattr(args, name, None) is not None:
             values[name] = getattr(args, name)
     values.update({k: v for k, v in overrides.items() if v is not None})
@@ -102,6 +134,8 @@ def cmd_serve(args: argparse.Namespace) -> int:
     }
     if settings.tls_certfile:
         env["FLOODPOST_TLS_CERTFILE"] = str(settings.tls_certfile)
+    if settings.basemap:
+        env["FLOODPOST_BASEMAP"] = str(settings.basemap)
     os.environ.update(env)
     server = {
         "host": settings.host,
@@ -237,6 +271,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         "simulate": cmd_simulate,
         "readings": cmd_readings_import,
         "households": cmd_households,
+        "import": cmd_import,
     }
     try:
         if args.command == "user":

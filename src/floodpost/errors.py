@@ -23,6 +23,13 @@ class FloodpostError(Exception):
         return body
 
 
+class BadRequest(FloodpostError):
+    """A malformed or unknown query parameter (OGC API answers these with 400, not 422)."""
+
+    status = 400
+    code = "bad_request"
+
+
 class InvalidInput(FloodpostError):
     status = 422
     code = "invalid"
@@ -55,6 +62,14 @@ class NotFound(FloodpostError):
 class Unauthorized(FloodpostError):
     status = 401
     code = "unauthorized"
+    # The WWW-Authenticate challenge sent with the 401 (RFC 9110 §11.6.1).
+    challenge = "Bearer"
+
+
+class BasicUnauthorized(Unauthorized):
+    """401 on a route that also takes HTTP Basic (GIS clients only answer a Basic challenge)."""
+
+    challenge = 'Basic realm="floodpost", charset="UTF-8"'
 
 
 class Forbidden(FloodpostError):

@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from pydantic import Field, ValidationError, field_validator
+from pydantic import Field, ValidationError, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from floodpost.errors import ConfigError
@@ -48,6 +48,12 @@ class Settings(BaseSettings):
     tile_attribution: str = Field("© OpenStreetMap contributors", description="Basemap credit")
     tile_crs: Datum = Field(
         "wgs84", description="Datum of the basemap tiles: wgs84, or gcj02 for Amap/Tencent tiles"
+    )
+
+    basemap: Path | None = Field(
+        None,
+        description="MBTiles file served at /tiles/{z}/{x}/{y} as the offline basemap (replaces "
+        "tile_url; attribution from its metadata; declare a GCJ-02 file with tile_crs)",
     )
 
     max_body_bytes: int = Field(65536, description="Largest request body accepted, bytes")
@@ -95,6 +101,23 @@ class Settings(BaseSettings):
     @classmethod
     def _known_datum(cls, value: Any) -> Any:
         return check_datum(value) if isinstance(value, str) else value  # names the bad value
+
+    @model_validator(mode="after")
+    def _offline_basemap(self) -> Settings:
+        """With an MBTiles basemap the map and the form draw floodpost's own /tiles, credited
+        as the file says (unless a tile_attribution was given)."""
+        if self.basemap is None:
+            return self
+        from floodpost.mapview.mbtiles import TILE_URL, basemap_attribution
+
+        attribution, raster = basemap_attribution(self.basemap)
+        if raster:  # vector tiles are served, but Leaflet cannot draw them: no basemap then
+            self.tile_url = TILE_URL
+        else:
+            self.tile_url = ""
+        if "tile_attribution" not in self.model_fields_set:
+            self.tile_attribution = attribution
+        return self
 
     def store_path_dir(self) -> Path:
         """Folder beside the database where generated files (the secret key) are kept."""

@@ -66,6 +66,19 @@ Modifier = Callable[
 
 
 @dataclass(frozen=True)
+class ReportQuery:
+    """Filters of `Store.find_reports`/`count_reports` (OGC API items): all optional, ANDed.
+    occurred_* bound occurred_ts inclusively; bbox is (min lon, min lat, max lon, max lat)."""
+
+    kind: str | None = None
+    township: str | None = None
+    reporter: str | None = None
+    occurred_from: float | None = None
+    occurred_to: float | None = None
+    bbox: tuple[float, float, float, float] | None = None
+
+
+@dataclass(frozen=True)
 class User:
     name: str
     role: str
@@ -257,7 +270,6 @@ class Store(Protocol):
         """transact without blocking: the Future resolves once the work is durable."""
         ...
 
-    # the change log: every entity, in seq order ----------------------------------------------
     def report_field_rows(
         self,
         fields: Sequence[str],
@@ -272,6 +284,25 @@ class Store(Protocol):
         keys; None where absent), picked out by the database (storage/field_rows.py)."""
         ...
 
+    def find_reports(
+        self, query: ReportQuery, *, after_seq: int = 0, limit: int = 1000
+    ) -> tuple[list[dict[str, Any]], int | None]:
+        """Reports matching `query` in the order received (by seq), one page after `after_seq`;
+        returns (reports, next cursor or None when this page is the last)."""
+        ...
+
+    def find_report_texts(
+        self, query: ReportQuery, *, after_seq: int = 0, limit: int = 1000
+    ) -> tuple[list[tuple[str, float | None, float | None, str]], int | None]:
+        """As find_reports, but each report as (id, lon, lat, stored JSON text): a server
+        streaming a million reports copies the text instead of parsing and re-encoding it."""
+        ...
+
+    def count_reports(self, query: ReportQuery) -> int:
+        """How many reports match `query` (whatever page is read)."""
+        ...
+
+    # the change log: every entity, in seq order ----------------------------------------------
     def changes_after(self, seq: int, limit: int = 1000) -> list[Change]: ...
     def last_change_seq(self) -> int: ...
     def audit_log(self, report_id: str) -> list[Change]:

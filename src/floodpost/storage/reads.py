@@ -13,7 +13,7 @@ import json
 from collections.abc import Sequence
 from typing import Any
 
-from floodpost.storage.base import AggregateGroups, Change, User
+from floodpost.storage.base import AggregateGroups, Change, ReportQuery, User
 
 CHANGE_SELECT = (
     "SELECT c.seq, c.report_id, c.at_ts, c.actor, c.action, c.reason, COALESCE(c.body, r.body), "
@@ -92,6 +92,32 @@ def reports_page(
     return [json.loads(r[1]) for r in rows], (rows[-1][0] if more and rows else None)
 
 
+def report_query_where(query: ReportQuery) -> tuple[str, list[Any]]:
+    """WHERE clause (without the keyword) and parameters for a ReportQuery; indexed columns."""
+    where = ["1 = 1"]
+    params: list[Any] = []
+    for column, value in (
+        ("kind", query.kind),
+        ("township_code", query.township),
+        ("reporter", query.reporter),
+    ):
+        if value is not None:
+            where.append(f"{column} = ?")
+            params.append(value)
+    if query.occurred_from is not None:
+        where.append("occurred_ts >= ?")
+        params.append(query.occurred_from)
+    if query.occurred_to is not None:
+        where.append("occurred_ts <= ?")
+        params.append(query.occurred_to)
+    if query.bbox is not None:
+        # Plain comparisons (both backends); a report without a place never matches a bbox.
+        where.append("lon >= ? AND lon <= ? AND lat >= ? AND lat <= ?")
+        minx, miny, maxx, maxy = query.bbox
+        params.extend((minx, maxx, miny, maxy))
+    return " AND ".join(where), params
+
+
 class SharedReads:
     """The read methods of the Store interface, the same on both backends; a backend provides
     `_rows(sql, params)` running `?`-style SQL on a reader connection."""
@@ -122,6 +148,32 @@ class SharedReads:
             limit=limit,
         )
         return reports_page(self._rows(sql, params), limit)
+
+    def find_reports(
+        self, query: ReportQuery, *, after_seq: int = 0, limit: int = 1000
+    ) -> tuple[list[dict[str, Any]], int | None]:
+        where, params = report_query_where(query)
+        sql = f"SELECT seq, body FROM reports WHERE seq > ? AND {where} ORDER BY seq LIMIT ?"
+        return reports_page(self._rows(sql, [after_seq, *params, limit + 1]), limit)
+
+    def find_report_texts(
+        self, query: ReportQuery, *, after_seq: int = 0, limit: int = 1000
+    ) -> tuple[list[tuple[str, float | None, float | None, str]], int | None]:
+        where, params = report_query_where(query)
+        sql = (
+            f"SELECT seq, id, lon, lat, body FROM reports WHERE seq > ? AND {where} "
+            "ORDER BY seq LIMIT ?"
+        )
+        rows = self._rows(sql, [after_seq, *params, limit + 1])
+        more = len(rows) > limit
+        rows = rows[:limit]
+        page = [(str(r[1]), r[2], r[3], str(r[4])) for r in rows]
+        return page, (int(rows[-1][0]) if more and rows else None)
+
+    def count_reports(self, query: ReportQuery) -> int:
+        where, params = report_query_where(query)
+        rows = self._rows(f"SELECT COUNT(*) FROM reports WHERE {where}", params)
+        return int(rows[0][0])
 
     def newest_reports(
         self,

@@ -25,6 +25,7 @@ from starlette.middleware.gzip import GZipMiddleware
 
 from floodpost import __version__
 from floodpost.auth.accounts import UserCache
+from floodpost.auth.basic import RecentPasswords
 from floodpost.auth.secret import resolve_secret
 from floodpost.auth.throttle import LoginThrottle
 from floodpost.clock import Clock, system_clock
@@ -38,6 +39,8 @@ from floodpost.live.follower import ChangeFollower
 from floodpost.live.places import places_from_catalogue
 from floodpost.live.state import LiveState
 from floodpost.mapview.command_post import render_command_post
+from floodpost.mapview.mbtiles import MBTiles
+from floodpost.ogc.providers import warm_layers
 from floodpost.orders.rollcall import RollCall
 from floodpost.orders.service import OrderBook
 from floodpost.orders.sweep import start_sweep
@@ -75,13 +78,24 @@ ROUTERS = (
     "warnings",
     "orders",
     "rollcall",
+    "ogc",
+    "tiles",
 )
 
 log = logging.getLogger(__name__)
 
 
-def build_context(settings: Settings, store: Store, clock: Clock, catalogue: Catalogue) -> Context:
-    """Every long-lived collaborator of the app, each made once here."""
+def build_context(
+    settings: Settings,
+    store: Store,
+    clock: Clock,
+    catalogue: Catalogue,
+    *,
+    keep: Context | None = None,
+) -> Context:
+    """Every long-lived collaborator of the app, each made once here. With `keep` (a reload of
+    the layers, POST /api/layers/reload), what does not depend on the catalogue — the event
+    broker with its open streams, accounts, sign-in throttle, signing key — is carried over."""
     county: dict[str, Any] = next(iter(catalogue.records("county").values()), {})
     pages = PageData(
         county_names={
@@ -109,16 +123,20 @@ def build_context(settings: Settings, store: Store, clock: Clock, catalogue: Cat
         catalogue=catalogue,
         store=store,
         router=router,
-        secret_key=resolve_secret(settings),
+        secret_key=keep.secret_key if keep else resolve_secret(settings),
         clock=clock,
-        users=UserCache(store, USER_CACHE_TTL_S, clock),
-        throttle=LoginThrottle(settings.login_max_failures, settings.login_window_s, clock),
-        broker=Broker(store),
+        users=keep.users if keep else UserCache(store, USER_CACHE_TTL_S, clock),
+        throttle=keep.throttle
+        if keep
+        else LoginThrottle(settings.login_max_failures, settings.login_window_s, clock),
+        broker=keep.broker if keep else Broker(store),
         follower=follower,
         rollup=rollup,
         gauges=GaugeNetwork.of(catalogue),
         orders=orders,
         rollcall=RollCall(orders),
+        basic_passwords=keep.basic_passwords if keep else RecentPasswords(),
+        basemap=keep.basemap if keep else (MBTiles(settings.basemap) if settings.basemap else None),
         live=LiveState(
             store,
             places_from_catalogue(catalogue),
@@ -137,6 +155,14 @@ def build_context(settings: Settings, store: Store, clock: Clock, catalogue: Cat
         ),
         pages=pages,
     )
+
+
+def reload_layers(app: FastAPI, catalogue: Catalogue) -> Context:
+    """Serve `catalogue` from now on: every collaborator built from the layers is made anew and
+    swapped in at once (requests already running finish with the old ones)."""
+    old: Context = app.state.ctx
+    app.state.ctx = build_context(old.settings, old.store, old.clock, catalogue, keep=old)
+    return app.state.ctx
 
 
 def _places_json(catalogue: Catalogue) -> tuple[bytes, bytes]:
@@ -170,8 +196,11 @@ def create_app(
         # events) rather than on the first screen's request.
         _in_background("floodpost-live-warm", lambda: ctx.live.snapshot(ctx.clock()))
         _in_background("floodpost-stats-warm", lambda: ctx.stats.by_area("township"))
+        # The layers encoded for GIS clients, so the first /ogc request finds them ready.
+        _in_background("floodpost-ogc-warm", lambda: warm_layers(ctx.catalogue))
         restore_signals = end_streams_on_signal(ctx.broker, asyncio.get_running_loop())
-        stop_sweep = start_sweep(ctx.orders)
+        # The sweep follows the app's current order book (a layers reload replaces it).
+        stop_sweep = start_sweep(lambda: app.state.ctx.orders)
         try:
             yield
         finally:

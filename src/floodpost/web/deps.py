@@ -32,6 +32,7 @@ from typing import Annotated, Generic, TypeVar
 from fastapi import Depends, Request
 
 from floodpost.auth.accounts import UserCache
+from floodpost.auth.basic import RecentPasswords
 from floodpost.auth.throttle import LoginThrottle
 from floodpost.clock import Clock
 from floodpost.geo.catalogue import Catalogue
@@ -41,6 +42,7 @@ from floodpost.live.broker import Broker
 from floodpost.live.follower import ChangeFollower
 from floodpost.live.state import LiveState
 from floodpost.mapview.command_post import MapPage
+from floodpost.mapview.mbtiles import MBTiles
 from floodpost.orders.rollcall import RollCall
 from floodpost.orders.service import OrderBook
 from floodpost.settings import Settings
@@ -96,6 +98,8 @@ class Context:
     gauges: GaugeNetwork  # the stations layer and the thresholds of what they watch (issue 9)
     orders: OrderBook  # evacuation orders, their progress and CAP alerts (issue 10)
     rollcall: RollCall  # the household roster and its roll-call (issue 10)
+    basic_passwords: RecentPasswords  # HTTP Basic on /ogc: passwords verified a moment ago
+    basemap: MBTiles | None  # the offline basemap file (FLOODPOST_BASEMAP), served at /tiles
     live: LiveState
     stats: ReviewStats
     pages: PageData

@@ -18,7 +18,7 @@ EXPLAINED = frozenset({400, 401, 403, 404, 409, 413, 422, 429})
 
 
 def _wants_json(request: Request) -> bool:
-    return request.url.path.startswith("/api/") or "text/html" not in request.headers.get(
+    return request.url.path.startswith(("/api/", "/ogc")) or "text/html" not in request.headers.get(
         "accept", ""
     )
 
@@ -26,7 +26,7 @@ def _wants_json(request: Request) -> bool:
 def render_error(request: Request, exc: FloodpostError) -> Response:
     headers = {}
     if exc.status == 401:
-        headers["WWW-Authenticate"] = "Bearer"
+        headers["WWW-Authenticate"] = getattr(exc, "challenge", "Bearer")
     if exc.status == 429 and "retry_after_s" in exc.extra:
         headers["Retry-After"] = str(int(exc.extra["retry_after_s"]))
     if _wants_json(request):

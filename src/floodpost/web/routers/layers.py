@@ -1,11 +1,15 @@
-"""The geodata layers as GeoJSON (EPSG:4326)."""
+"""The geodata layers as GeoJSON (EPSG:4326), and reloading them (commander)."""
+
+from typing import Any
 
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import Response
 
 from floodpost.errors import NotFound
-from floodpost.web.deps import CatalogueDep
-from floodpost.web.security import require_user
+from floodpost.geo import reload
+from floodpost.web.app import reload_layers
+from floodpost.web.deps import CatalogueDep, CtxDep
+from floodpost.web.security import Principal, require_role, require_user
 from floodpost.web.templating import translator_for
 
 # Signed-in users only: a county's zones carry the names and phone numbers of responsible members.
@@ -33,3 +37,14 @@ def get_layer(layer_id: str, cat: CatalogueDep) -> Response:
     if layer_id not in cat.layer_ids:
         raise NotFound(f"no layer {layer_id!r}", field="layer_id")
     return Response(cat.geojson_bytes(layer_id), media_type="application/geo+json")
+
+
+@router.post("/reload")
+def reload_layer_folder(
+    request: Request, ctx: CtxDep, who: Principal = Depends(require_role("commander"))
+) -> dict[str, Any]:
+    """Reload the geodata folder (after `floodpost import`) without a restart: all or nothing."""
+    new = reload.load_replacement(ctx.settings.geodata_dir)
+    entry = reload.record_reload(ctx.store, ctx.catalogue, new, actor=who.name)
+    reload_layers(request.app, new)
+    return {"reloaded": True, **entry}

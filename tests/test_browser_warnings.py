@@ -49,12 +49,14 @@ def test_warning_panel_follows_the_stream(live_server, offline_page, catalogue):
     item = f'#fp-warn-list li[data-id="{wid}"]'
     page.wait_for_selector(f'{item}[data-level="prepare"]', timeout=3000)
     assert page.locator(f"{item} .fp-warn-windows tr").count() == 5  # header + 1/3/6/24 h
-    assert page.locator(f"{item} .fp-warn-order").is_disabled()  # no orders feature yet
+    # orders.js provides window.floodpost.orders.openDialog, so the button is live.
+    assert page.locator(f"{item} .fp-warn-order").is_enabled()
     assert page.evaluate("document.querySelectorAll('.leaflet-fpWarn-pane path').length") >= 1
 
-    # The orders feature provides its hook: the button hands over the villages and the warning.
+    # The button hands the warning's villages and id to the order dialog (watched here).
     page.evaluate(
-        "window.floodpost.orders = {calls: [], openDialog: function (v, w) { this.calls.push([v, w]); }}"
+        "() => { const o = window.floodpost.orders; o.calls = [];"
+        " o.openDialog = function (v, w) { o.calls.push([v, w]); }; }"
     )
     second = httpx.post(
         live_server.url + "/api/readings", json={"readings": [_rain(gauge, hour, 46.0)]}, headers=h

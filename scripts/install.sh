@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Installs what floodpost and its tests need on a fresh Debian machine (Python 3.11+ present):
 # system packages from apt (Chromium for browser tests, PostgreSQL 15 + PostGIS for the second
-# backend, poppler for checking the printed review) and the Python environment in .venv.
+# backend, poppler for checking the printed review, gammu-smsd for the SMS gateway and its tests)
+# and the Python environment in .venv.
 #   scripts/install.sh          everything (service + tests)
 #   scripts/install.sh --app    only what the service needs
 set -euo pipefail
@@ -12,7 +13,7 @@ SUDO=""
 [ "$(id -u)" -eq 0 ] || SUDO="sudo"
 
 if [ "$mode" != "--app" ]; then
-    pkgs=(chromium postgresql-15 postgresql-15-postgis-3 poppler-utils fonts-noto-cjk)
+    pkgs=(chromium postgresql-15 postgresql-15-postgis-3 poppler-utils fonts-noto-cjk gammu-smsd gammu)
     missing=()
     for p in "${pkgs[@]}"; do
         dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")

@@ -111,13 +111,12 @@ def _file_texts(ids: Sequence[str], inbox: Path | None) -> list[str] | None:
             raw = path.read_bytes()
         except OSError:
             return None
-        if raw[:2] in (b"\xff\xfe", b"\xfe\xff"):
-            texts.append(raw.decode("utf-16"))
-        else:
-            try:
-                texts.append(raw.decode("utf-8"))
-            except UnicodeDecodeError:
-                return None
+        try:
+            text = raw.decode("utf-16" if raw[:2] in (b"\xff\xfe", b"\xfe\xff") else "utf-8")
+        except UnicodeDecodeError:
+            return None
+        # gammu 1.42 pads some unicode inbox files with NULs (seen with full-width digits).
+        texts.append(text.rstrip("\x00"))
     return texts
 
 

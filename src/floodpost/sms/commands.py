@@ -122,8 +122,13 @@ REPORT_COMMANDS = (Evacuate, Rescue, HelpRequest, Hazard)
 
 
 def normalize(text: str) -> str:
-    """NFKC (full-width to ASCII), one space between words, no outer whitespace."""
-    return re.sub(r"\s+", " ", unicodedata.normalize("NFKC", text)).strip()
+    """One space between words (full-width ones too), no outer whitespace. Fields are read
+    through NFKC (full-width digits); notes keep the sender's own punctuation."""
+    return re.sub(r"\s+", " ", text).strip()
+
+
+def _nfkc(field: str) -> str:
+    return unicodedata.normalize("NFKC", field).strip()
 
 
 def _take(rest: str) -> tuple[str, str]:
@@ -156,7 +161,7 @@ def _place(matcher: PlaceMatcher, query: str, verb: str, what: str = "村") -> P
 
 
 def _people(token: str, verb: str) -> int:
-    match = _PEOPLE.match(token)
+    match = _PEOPLE.match(_nfkc(token))
     if not match:
         raise ParseError(f"人数应为数字。格式：{FORMATS[verb]}", field="people")
     people = int(match.group(1))
@@ -171,13 +176,14 @@ def parse_command(text: str, places: Gazetteer) -> Command:
     """The command `text` is; ParseError (with a reply) if it is none."""
     verb, rest = _verb(normalize(text))
     if verb == "ack":
-        ref, _ = _take(rest)
+        ref = _nfkc(_take(rest)[0])
         if not _REF.match(ref):
             raise ParseError(f"请写指令编号。格式：{FORMATS['ack']}", field="order")
         return Ack(ref.upper())
     if verb == "household":
         ref, rest = _take(rest)
-        state = HOUSEHOLD_STATES.get(rest.strip(_SEPARATORS))
+        ref = _nfkc(ref)
+        state = HOUSEHOLD_STATES.get(_nfkc(rest).strip(_SEPARATORS))
         if not _REF.match(ref) or state is None:
             raise ParseError(f"格式：{FORMATS['household']}", field="household")
         return Household(ref, state)

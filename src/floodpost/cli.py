@@ -57,7 +57,7 @@ def build_parser() -> argparse.ArgumentParser:
     _common(receive, db_default=None)
     receive.add_argument("--geodata", type=Path)
     # gammu-smsd appends the message's ids (files service: inbox file names) to the command.
-    receive.add_argument("ids", nargs="*", metavar="ID")
+    receive.add_argument("id", nargs="*", metavar="ID")
     return parser
 
 
@@ -189,7 +189,7 @@ def cmd_sms_receive(args: argparse.Namespace) -> int:
     inbox = None
     if settings.sms_gammu_config.is_file():
         inbox = GammuConfig.read(settings.sms_gammu_config).inbox
-    sms = read_environment(os.environ, args.ids, inbox=inbox)
+    sms = read_environment(os.environ, args.id, inbox=inbox)
     catalogue = Catalogue.load(settings.geodata_dir)
     router = ReportRouter(
         catalogue,

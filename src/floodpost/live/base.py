@@ -197,6 +197,9 @@ def advance(store: Store, places: Places, old: Base, target_seq: int) -> Base:
         if not page:
             break
         for change in page:
+            if change.entity != "report":
+                b.seq = change.seq
+                continue
             new, prev = change.report, _previous(store, change)
             _add(b, prev, -1)
             _add(b, new, +1)

@@ -10,7 +10,6 @@ import hashlib
 import json
 import math
 import uuid
-from datetime import datetime
 from typing import Annotated, Any, Literal
 
 from pydantic import (
@@ -25,6 +24,7 @@ from pydantic import (
 )
 
 from floodpost.errors import InvalidReport
+from floodpost.timefmt import iso_utc as iso_utc  # re-exported for older imports
 
 KINDS = ("evacuation", "rescue", "incident", "help_request")
 INCIDENT_SUBTYPES = (
@@ -187,9 +187,3 @@ def invalid_from(exc: ValidationError) -> InvalidReport:
 
 def occurred_ts(report: ReportCreate) -> float:
     return report.occurred_at.timestamp()
-
-
-def iso_utc(ts: float) -> str:
-    from datetime import UTC
-
-    return datetime.fromtimestamp(ts, UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")

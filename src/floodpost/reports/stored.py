@@ -5,11 +5,11 @@ from __future__ import annotations
 import time
 from dataclasses import dataclass
 from typing import Any, Protocol
-from zoneinfo import ZoneInfo
 
-from floodpost.reports.model import ReportCreate, iso_utc
-
-LOCAL_TZ = ZoneInfo("Asia/Shanghai")
+from floodpost.reports.model import ReportCreate
+from floodpost.timefmt import LOCAL_TZ as LOCAL_TZ  # re-exported for older imports
+from floodpost.timefmt import iso_utc
+from floodpost.timefmt import local_hour as local_hour  # re-exported for older imports
 
 
 class RoutingLike(Protocol):
@@ -96,10 +96,3 @@ def build_stored(
         body["urgency"] = None
         body["contact"] = body.get("contact") if report.kind == "help_request" else None
     return body
-
-
-def local_hour(ts: float) -> str:
-    """The Asia/Shanghai hour bucket 'YYYY-MM-DDTHH' of a UTC timestamp (statistics by day/hour)."""
-    from datetime import datetime
-
-    return datetime.fromtimestamp(ts, LOCAL_TZ).strftime("%Y-%m-%dT%H")

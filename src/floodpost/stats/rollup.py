@@ -23,8 +23,8 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from floodpost.reports.stored import local_hour
 from floodpost.storage.base import Store
+from floodpost.timefmt import local_hour
 
 # More changes than this since the last refresh: re-seed from agg instead of replaying them.
 RESEED_AFTER = 50_000
@@ -167,6 +167,9 @@ class Rollup:
             if not changes:
                 break
             for change in changes:
+                if change.entity != "report":
+                    self.seq = change.seq
+                    continue
                 if change.action != "create":
                     prev = self._previous(change.report_id, change.seq)
                     if prev is not None:

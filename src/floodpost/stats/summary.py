@@ -9,7 +9,6 @@ from datetime import datetime
 from typing import Any
 
 from floodpost.errors import InvalidInput
-from floodpost.reports.stored import LOCAL_TZ, local_hour
 from floodpost.stats.breakdowns import evacuated_until, hour_range, shelter_occupancy, totals
 from floodpost.stats.reference import Reference
 from floodpost.stats.requests import (
@@ -19,6 +18,7 @@ from floodpost.stats.requests import (
     reservoir_status,
 )
 from floodpost.stats.rollup import Rollup
+from floodpost.timefmt import LOCAL_TZ, local_hour
 
 
 def summary(

@@ -7,7 +7,8 @@ or province). Domain code talks only to this interface. Read queries written by 
 Tables
 - reports: the current state of each report (one row per id); `body` is the public JSON.
 - changes: the append-only audit log and the event stream — one row per create/correct/retract/
-  lifecycle step, with the snapshot after it. `seq` is the SSE event id. A create row's body is
+  lifecycle step, with the snapshot after it. `seq` is the SSE event id. Since migration 3 every
+  entity logs here (`entity`: 'report', 'warning', 'order'...; `report_id` holds its id). A create row's body is
   NULL while the report is unchanged (the snapshot is reports.body; see storage/common.py), so
   read it through `changes_after`/`audit_log`; rows before any other change always have a body.
 - agg: people and report counts per local hour × kind × subtype × township × zone × village ×
@@ -20,10 +21,13 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable, Iterable, Sequence
+from concurrent.futures import Future
 from dataclasses import dataclass
-from typing import Any, Protocol
+from typing import Any, Protocol, TypeVar
 
-from floodpost.reports.stored import local_hour
+from floodpost.timefmt import local_hour
+
+T = TypeVar("T")
 
 # Columns copied out of the JSON body so they can be indexed and filtered.
 REPORT_COLUMNS = (
@@ -70,6 +74,9 @@ class User:
 
 @dataclass(frozen=True)
 class Change:
+    """One row of the change log. For a report, `report` is its snapshot after the change; for any
+    other entity it is the body that was logged (the field keeps its name for compatibility)."""
+
     seq: int
     report_id: str
     at_ts: float
@@ -77,6 +84,46 @@ class Change:
     action: str
     reason: str | None
     report: dict[str, Any]
+    entity: str = "report"
+
+    @property
+    def entity_id(self) -> str:
+        return self.report_id
+
+
+class WriteTx(Protocol):
+    """One write transaction inside the store's single writer (see `Store.transact`).
+
+    SQL is portable: `?` placeholders, `ON CONFLICT ... DO UPDATE/NOTHING`, no dialect functions.
+    """
+
+    def execute(self, sql: str, params: Sequence[Any] = ()) -> int:
+        """Run one statement; returns its rowcount."""
+        ...
+
+    def executemany(self, sql: str, rows: Iterable[Sequence[Any]]) -> None: ...
+
+    def query(self, sql: str, params: Sequence[Any] = ()) -> list[dict[str, Any]]:
+        """Rows read inside this transaction (they see its own writes)."""
+        ...
+
+    def log(
+        self,
+        entity: str,
+        entity_id: str,
+        action: str,
+        body: dict[str, Any],
+        *,
+        actor: str | None,
+        reason: str | None = None,
+    ) -> int:
+        """Append a change of `entity` to the change log; returns its seq. Reports are logged
+        by create_report/modify_report, never through here."""
+        ...
+
+    def now(self) -> float:
+        """The store's injected clock (epoch seconds)."""
+        ...
 
 
 def report_row(report: dict[str, Any], content_hash: str) -> tuple[Any, ...]:
@@ -144,6 +191,13 @@ class Store(Protocol):
         content. Durable before it returns."""
         ...
 
+    def create_report_future(
+        self, report: dict[str, Any], content_hash: str, *, actor: str | None
+    ) -> Future[tuple[dict[str, Any], bool]]:
+        """create_report without blocking: the Future resolves once the report is durable (the
+        async ingest route awaits it with asyncio.wrap_future, parking no thread)."""
+        ...
+
     def modify_report(
         self,
         report_id: str,
@@ -176,9 +230,29 @@ class Store(Protocol):
         """Reports in the order they were received; returns (reports, next cursor or None)."""
         ...
 
+    # generic writes: any entity's tables and its change-log rows in one transaction ---------
+    def transact(self, work: Callable[[WriteTx], T]) -> T:
+        """`work(tx)` inside one transaction of the single writer, durable before this returns.
+        If `work` raises, nothing it did is kept and the exception reaches the caller (other
+        writes grouped in the same commit are unaffected). `work` runs on the writer thread: it
+        must not call the store's other write methods (that would wait for itself)."""
+        ...
+
+    def transact_future(self, work: Callable[[WriteTx], T]) -> Future[T]:
+        """transact without blocking: the Future resolves once the work is durable."""
+        ...
+
+    # the change log: every entity, in seq order ----------------------------------------------
     def changes_after(self, seq: int, limit: int = 1000) -> list[Change]: ...
     def last_change_seq(self) -> int: ...
-    def audit_log(self, report_id: str) -> list[Change]: ...
+    def audit_log(self, report_id: str) -> list[Change]:
+        """Every change of one entity id (a report's or any other entity's), oldest first."""
+        ...
+
+    def version_before(self, entity_id: str, seq: int) -> dict[str, Any] | None:
+        """The body of `entity_id`'s latest change before `seq` (its previous version), or
+        None if it had none."""
+        ...
 
     # reads for domain modules (portable SQL, `?` placeholders) ------------------------------
     def read(self, sql: str, params: Sequence[Any] = ()) -> list[dict[str, Any]]: ...

@@ -16,6 +16,7 @@ Shared table bodies come from schema_parts.py; append new migrations, never edit
 from floodpost.storage.schema_parts import (
     AGG_COLUMNS,
     CHANGES_COLUMNS,
+    CHANGES_ENTITY,
     CHANGES_INDEX,
     HELP_RESOLVED_INDEX,
     REPORTS_COLUMNS,
@@ -51,4 +52,6 @@ MIGRATIONS: list[str] = [
         WHERE kind = 'help_request';{HELP_RESOLVED_INDEX};
     ALTER TABLE changes ALTER COLUMN body DROP NOT NULL;
     """,
+    # 3: the change log of every entity (issue 8): changes.entity, 'report' for existing rows
+    render(CHANGES_ENTITY, **_T),
 ]

@@ -85,5 +85,12 @@ HELP_RESOLVED_INDEX = """
         WHERE kind = 'help_request'"""
 
 
+# Migration 3, both backends: every entity logs to `changes` (warnings, orders, roll-call...),
+# named by `entity`; `report_id` holds the entity's id, so the changes_report index serves every
+# entity's audit trail. Existing rows are reports. A constant default: no table rewrite.
+CHANGES_ENTITY = """
+    ALTER TABLE changes ADD COLUMN entity {text} NOT NULL DEFAULT 'report'"""
+
+
 def render(template: str, *, text: str, real: str, body: str = "") -> str:
     return template.format(text=text, real=real, body=body)

@@ -6,6 +6,7 @@ Shared table bodies come from schema_parts.py; append new migrations, never edit
 from floodpost.storage.schema_parts import (
     AGG_COLUMNS,
     CHANGES_COLUMNS,
+    CHANGES_ENTITY,
     CHANGES_INDEX,
     HELP_RESOLVED_INDEX,
     REPORTS_COLUMNS,
@@ -43,4 +44,6 @@ MIGRATIONS: list[str] = [
     DROP TABLE changes;
     ALTER TABLE changes_v2 RENAME TO changes;{CHANGES_INDEX}
     """,
+    # 3: the change log of every entity (issue 8): changes.entity, 'report' for existing rows
+    render(CHANGES_ENTITY, **_T),
 ]

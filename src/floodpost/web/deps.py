@@ -11,6 +11,7 @@ from fastapi import Request
 from floodpost.clock import Clock, system_clock
 from floodpost.geo.catalogue import Catalogue
 from floodpost.geo.routing import ReportRouter
+from floodpost.live.follower import ChangeFollower
 from floodpost.settings import Settings
 from floodpost.storage.base import Store
 
@@ -35,6 +36,11 @@ class Context:
         if found is None:
             found = self.services.setdefault(name, make())
         return found
+
+
+def change_follower(ctx: Context) -> ChangeFollower:
+    """The app's one follower of the change log: every in-memory projection subscribes here."""
+    return ctx.service("change_follower", lambda: ChangeFollower(ctx.store))
 
 
 def get_ctx(request: Request) -> Context:

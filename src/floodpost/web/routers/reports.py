@@ -14,7 +14,6 @@ from typing import Any
 
 from fastapi import APIRouter, Depends, FastAPI, Request
 from fastapi.responses import JSONResponse, Response
-from starlette.concurrency import run_in_threadpool
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from floodpost.errors import FloodpostError, InvalidReport
@@ -59,14 +58,9 @@ async def store_report(request: Request, who: Principal, data: Any) -> JSONRespo
     stored, content_hash = intake.prepare_report(
         ctx.router, data, reporter=who.name, received_ts=ctx.clock()
     )
-    submit = getattr(ctx.store, "create_report_future", None)
-    if submit is not None:  # SQLite group commit: await the writer thread's future directly
-        future = submit(stored, content_hash, actor=who.name)
-        stored, created = await asyncio.wrap_future(future)
-    else:
-        stored, created = await run_in_threadpool(
-            ctx.store.create_report, stored, content_hash, actor=who.name
-        )
+    # Await the group-commit writer's future directly: no pool thread is parked per report.
+    future = ctx.store.create_report_future(stored, content_hash, actor=who.name)
+    stored, created = await asyncio.wrap_future(future)
     if created:
         return _json(stored, 201, location=f"/api/reports/{stored['id']}")
     return _json(stored, 200)

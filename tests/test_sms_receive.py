@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 import os
+import shlex
 import subprocess
 import sys
 from datetime import UTC, datetime
@@ -15,6 +16,7 @@ import pytest
 
 from floodpost.geo.routing import ReportRouter
 from floodpost.reports.stored import LOCAL_TZ
+from floodpost.sms import messages
 from floodpost.sms.commands import GENERAL_HELP
 from floodpost.sms.gammu_env import IncomingSms
 from floodpost.sms.outgoing import SmsSender
@@ -49,10 +51,11 @@ def _floodpost_env(gammu_config: Path, **extra: str) -> dict[str, str]:
 
 
 @pytest.mark.slow
-def test_gammu_to_floodpost_to_the_store_once_and_a_reply_for_nonsense(tmp_path):
-    url = f"sqlite:///{tmp_path}/floodpost.db"
+def test_gammu_to_floodpost_to_the_store_once_and_a_reply_for_nonsense(tmp_path, store_url):
+    url = store_url  # both backends
     root = tmp_path / "gammu"
-    command = f"{sys.executable} -m floodpost sms receive --db {url}"
+    # gammu runs RunOnReceive through sh: a PostgreSQL URL's "&" must be quoted.
+    command = f"{sys.executable} -m floodpost sms receive --db {shlex.quote(url)}"
     gammu = GammuSmsd(root, run_on_receive=command, env={})
     gammu.env.update(_floodpost_env(gammu.config))
     with gammu:
@@ -93,6 +96,20 @@ def test_gammu_to_floodpost_to_the_store_once_and_a_reply_for_nonsense(tmp_path)
     outcomes = [json.loads(line) for line in gammu.subprocess_output() if line.startswith("{")]
     assert [o["status"] for o in outcomes] == ["created", "duplicate", "created", "unparsed"]
     assert outcomes[3]["sent"]["status"] == "queued"
+    # Every message is kept once, the reply with it, and gammu's file names with each.
+    store = open_store(url)
+    try:
+        kept = sorted(messages.recent(store), key=lambda m: (m["direction"], m["status"]))
+    finally:
+        store.close()
+    assert [(m["direction"], m["status"]) for m in kept] == [
+        ("in", "created"),
+        ("in", "created"),
+        ("in", "unparsed"),
+        ("out", "queued"),
+    ]
+    assert kept[2]["text"] == "水好大怎么办" and kept[3]["in_reply_to"] == kept[2]["id"]
+    assert kept[3]["text"] == GENERAL_HELP and kept[3]["gateway_ids"][0].endswith("_sms0.txt")
 
 
 def test_receive_with_the_standard_descriptors_closed_as_gammu_leaves_them(tmp_path):

@@ -9,6 +9,7 @@ from typing import Any
 
 from floodpost.errors import Conflict, InvalidInput
 from floodpost.reports.intake import Router, submit_report
+from floodpost.sms import messages
 from floodpost.sms.commands import REPORT_COMMANDS, Ack, Household, ParseError, parse_command
 from floodpost.sms.gammu_env import IncomingSms
 from floodpost.sms.outgoing import SendResult, SmsSender
@@ -54,6 +55,27 @@ STATUSES = (
 
 
 def handle_sms(
+    sms: IncomingSms,
+    *,
+    store: Store,
+    router: Router,
+    places: Gazetteer,
+    sender: SmsSender | None,
+    now: datetime,
+) -> Outcome:
+    """Act on one message once: a message kept already (same number, text and time) is a
+    duplicate, neither acted on nor answered again. Every message is kept (sms_messages)."""
+    kept = messages.find(store, sms.key)
+    if kept is not None:
+        return Outcome(sms.key, "duplicate", kept["command"], kept["report_id"])
+    outcome = _act(sms, store=store, router=router, places=places, sender=sender, now=now)
+    # Kept after acting: if this process dies in between, gammu's next run of the message finds
+    # the report by its id (created=False) and keeps the message then.
+    messages.record_incoming(store, sms, outcome)
+    return outcome
+
+
+def _act(
     sms: IncomingSms,
     *,
     store: Store,

@@ -21,6 +21,7 @@ from floodpost.storage.schema_parts import (
     HELP_RESOLVED_INDEX,
     REPORTS_COLUMNS,
     REPORTS_INDEXES,
+    SMS_MESSAGES,
     USERS_AND_META,
     render,
 )
@@ -54,4 +55,6 @@ MIGRATIONS: list[str] = [
     """,
     # 3: the change log of every entity (issue 8): changes.entity, 'report' for existing rows
     render(CHANGES_ENTITY, **_T),
+    # 7 (issue 11): SMS in and out (number 7 as assigned; the lead orders migrations on merge)
+    render(SMS_MESSAGES, **_T),
 ]

@@ -287,3 +287,18 @@ def test_notices_say_what_where_and_how_to_acknowledge():
     assert "长铺示例村01" in text and "示例安置点01" in text and "收到 A1B2" in text
     warn = warning_notice(level="prepare", place="长铺示例村01", reason="3小时雨量58毫米")
     assert "准备转移" in warn and "58毫米" in warn and units(warn) <= 70
+
+
+def test_every_command_has_its_format_in_both_catalogues():
+    from floodpost.i18n import load_catalogue
+    from floodpost.sms.commands import VERB_NAMES, VERBS
+
+    assert set(VERBS.values()) == set(VERB_NAMES)
+    for lang in ("zh_CN", "en"):
+        catalogue = load_catalogue(lang)
+        assert [v for v in VERB_NAMES if f"sms.format.{v}" not in catalogue] == [], lang
+
+
+def test_notices_in_english_for_staff():
+    text = order_notice(short_id="A1B2", level="prepare", places=["A", "B"], lang="en")
+    assert text.startswith("[County flood HQ] Prepare to evacuate, order A1B2: people of A, B")

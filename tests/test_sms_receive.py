@@ -17,12 +17,12 @@ import pytest
 from floodpost.geo.routing import ReportRouter
 from floodpost.reports.stored import LOCAL_TZ
 from floodpost.sms import messages
-from floodpost.sms.commands import GENERAL_HELP
 from floodpost.sms.gammu_env import IncomingSms
 from floodpost.sms.outgoing import SmsSender
 from floodpost.sms.places import Gazetteer
 from floodpost.sms.receive import handle_sms
 from floodpost.sms.reports import report_id
+from floodpost.sms.texts import sms_text
 from floodpost.storage import open_store
 from tests.gammu_support import GAMMU_INJECT, GammuSmsd
 
@@ -89,7 +89,7 @@ def test_gammu_to_floodpost_to_the_store_once_and_a_reply_for_nonsense(tmp_path,
         gammu.deliver(NUMBER, "水好大怎么办", sent=SENT)
         gammu.wait_for_runs(4)
         sent = gammu.wait_for(gammu.sent_messages, what="the reply")
-        assert sent == [(NUMBER, GENERAL_HELP)]
+        assert sent == [(NUMBER, sms_text("sms.reply.general"))]
         assert len(_reports(url)) == 2
 
     assert gammu.runs() == ["finished successfully"] * 4
@@ -109,7 +109,9 @@ def test_gammu_to_floodpost_to_the_store_once_and_a_reply_for_nonsense(tmp_path,
         ("out", "queued"),
     ]
     assert kept[2]["text"] == "水好大怎么办" and kept[3]["in_reply_to"] == kept[2]["id"]
-    assert kept[3]["text"] == GENERAL_HELP and kept[3]["gateway_ids"][0].endswith("_sms0.txt")
+    assert kept[3]["text"] == sms_text("sms.reply.general") and kept[3]["gateway_ids"][0].endswith(
+        "_sms0.txt"
+    )
 
 
 def test_receive_with_the_standard_descriptors_closed_as_gammu_leaves_them(tmp_path):

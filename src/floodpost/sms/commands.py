@@ -28,6 +28,7 @@ from floodpost.sms.places import (
     PlaceNotFound,
     candidate_names,
 )
+from floodpost.sms.texts import sms_text
 
 # Verbs and the words people also use for them.
 VERBS = {
@@ -51,15 +52,7 @@ HOUSEHOLD_STATES = {
     "联系不上": "unreachable",
     "失联": "unreachable",
 }
-FORMATS = {
-    "evacuate": "转移 村名或代码 人数 [安置点]，如：转移 黄土村 35",
-    "rescue": "营救 村名 人数，如：营救 黄土村 3",
-    "help": "求助 村名 人数 说明，如：求助 黄土村 2 老人被困",
-    "hazard": "险情 村名或水库 说明，如：险情 红岩水库 坝脚渗水",
-    "ack": "收到 指令编号，如：收到 A1B2",
-    "household": "户 户编号 已转移/安全/联系不上",
-}
-GENERAL_HELP = "未能识别。请按格式发：转移/营救/求助/险情 村名 人数…，收到 指令号，户 编号 状态"
+VERB_NAMES = ("evacuate", "rescue", "help", "hazard", "ack", "household")
 _SEPARATORS = " ,，、;；:："
 _PEOPLE = re.compile(r"^(\d{1,6})(?:人|名|口)?$")
 _REF = re.compile(r"^[A-Za-z0-9_-]{1,40}$")
@@ -144,31 +137,40 @@ def _verb(text: str) -> tuple[str, str]:
     for word in sorted(VERBS, key=len, reverse=True):  # 已收到 before 收到
         if text.startswith(word):
             return VERBS[word], text[len(word) :]
-    raise ParseError(GENERAL_HELP)
+    raise ParseError(sms_text("sms.reply.general"))
 
 
-def _place(matcher: PlaceMatcher, query: str, verb: str, what: str = "村") -> Place:
+def _format(verb: str) -> str:
+    return sms_text(f"sms.format.{verb}")
+
+
+def _place(matcher: PlaceMatcher, query: str, verb: str, what_key: str = "village") -> Place:
+    what = sms_text(f"sms.what.{what_key}")
     if not query:
-        raise ParseError(f"缺少{what}名。格式：{FORMATS[verb]}")
+        raise ParseError(sms_text("sms.reply.missing_place", what=what, format=_format(verb)))
     try:
         return matcher.match(query)
     except AmbiguousPlace as exc:
         names = candidate_names(exc.candidates)
-        shown = "、".join(names[:4]) + ("等" if len(names) > 4 else "")
-        raise ParseError(f"“{query}”可指{len(names)}处：{shown}。请写全称或代码重发。") from None
+        shown = sms_text("sms.list_separator").join(names[:4])
+        if len(names) > 4:
+            shown += sms_text("sms.reply.ambiguous_more")
+        reply = sms_text("sms.reply.ambiguous", query=query, count=len(names), names=shown)
+        raise ParseError(reply) from None
     except PlaceNotFound:
-        raise ParseError(f"未找到“{query}”。请写{what}名全称或代码，如：{FORMATS[verb]}") from None
+        reply = sms_text("sms.reply.not_found", query=query, what=what, format=_format(verb))
+        raise ParseError(reply) from None
 
 
 def _people(token: str, verb: str) -> int:
     match = _PEOPLE.match(_nfkc(token))
     if not match:
-        raise ParseError(f"人数应为数字。格式：{FORMATS[verb]}", field="people")
+        reply = sms_text("sms.reply.people_not_number", format=_format(verb))
+        raise ParseError(reply, field="people")
     people = int(match.group(1))
     if people > MAX_PEOPLE:
-        raise ParseError(
-            f"人数{people}过大（一条最多{MAX_PEOPLE}人），请核实后重发。", field="people"
-        )
+        reply = sms_text("sms.reply.people_too_many", people=people, max=MAX_PEOPLE)
+        raise ParseError(reply, field="people")
     return people
 
 
@@ -178,20 +180,23 @@ def parse_command(text: str, places: Gazetteer) -> Command:
     if verb == "ack":
         ref = _nfkc(_take(rest)[0])
         if not _REF.match(ref):
-            raise ParseError(f"请写指令编号。格式：{FORMATS['ack']}", field="order")
+            reply = sms_text("sms.reply.missing_order", format=_format("ack"))
+            raise ParseError(reply, field="order")
         return Ack(ref.upper())
     if verb == "household":
         ref, rest = _take(rest)
         ref = _nfkc(ref)
         state = HOUSEHOLD_STATES.get(_nfkc(rest).strip(_SEPARATORS))
         if not _REF.match(ref) or state is None:
-            raise ParseError(f"格式：{FORMATS['household']}", field="household")
+            reply = sms_text("sms.reply.household_format", format=_format("household"))
+            raise ParseError(reply, field="household")
         return Household(ref, state)
     if verb == "hazard":
         query, note = _take(rest)
-        place = _place(places.villages + places.reservoirs, query, verb, "村或水库")
+        place = _place(places.villages + places.reservoirs, query, verb, "village_or_reservoir")
         if not note.strip():
-            raise ParseError(f"请说明险情。格式：{FORMATS['hazard']}", field="note")
+            reply = sms_text("sms.reply.missing_hazard", format=_format("hazard"))
+            raise ParseError(reply, field="note")
         return Hazard(place, note.strip())
     query, rest = _take(rest)
     village = _place(places.villages, query, verb)
@@ -201,7 +206,8 @@ def parse_command(text: str, places: Gazetteer) -> Command:
         return Rescue(village, people)
     if verb == "help":
         if not rest.strip():
-            raise ParseError(f"请说明求助内容。格式：{FORMATS['help']}", field="note")
+            reply = sms_text("sms.reply.missing_help", format=_format("help"))
+            raise ParseError(reply, field="note")
         return HelpRequest(village, people, rest.strip())
     shelter_text = rest.strip(_SEPARATORS + "到至去")
     if not shelter_text:

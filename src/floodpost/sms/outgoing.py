@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from floodpost.sms.gammu_env import valid_phone
+from floodpost.sms.texts import SMS_LANGUAGE, sms_text
 
 UCS2_LIMIT = 70
 # Good places to cut a Chinese text, best first: sentence ends, then clause marks, then spaces.
@@ -67,9 +68,6 @@ def split_parts(text: str, limit: int = UCS2_LIMIT) -> list[str]:
         count += 1
 
 
-LEVEL_WORDS = {"prepare": "准备转移", "evacuate": "立即转移"}
-
-
 def order_notice(
     *,
     short_id: str,
@@ -77,25 +75,50 @@ def order_notice(
     places: Sequence[str],
     shelter: str | None = None,
     note: str = "",
-    issuer: str = "县防指",
+    issuer: str | None = None,
+    lang: str = SMS_LANGUAGE,
 ) -> str:
-    """An evacuation order as an SMS: what to do, where, where to, and how to acknowledge."""
-    action = LEVEL_WORDS.get(level, level)
-    where = "、".join(places) or "相关区域"
-    to = f"转移至{shelter}" if shelter else "转移至安全地点"
-    text = f"【{issuer}】{action}指令{short_id}：{where}群众{to}。"
+    """An evacuation order as an SMS: what to do (level "prepare" or "evacuate"), where, where
+    to, and how to acknowledge."""
+    text = sms_text(
+        "sms.notice.order",
+        lang,
+        issuer=issuer or sms_text("sms.issuer", lang),
+        action=sms_text(f"sms.level.{level}", lang),
+        short_id=short_id,
+        places=sms_text("sms.list_separator", lang).join(places)
+        or sms_text("sms.notice.all_places", lang),
+        destination=sms_text("sms.notice.to_shelter", lang, shelter=shelter)
+        if shelter
+        else sms_text("sms.notice.to_safety", lang),
+    )
     if note:
-        text += note.rstrip("。") + "。"
-    return text + f"回复“收到 {short_id}”确认。"
+        text += sms_text("sms.notice.note", lang, note=note.rstrip("。. "))
+    return text + sms_text("sms.notice.ack", lang, short_id=short_id)
 
 
 def warning_notice(
-    *, level: str, place: str, reason: str, issuer: str = "县防指", action: str = ""
+    *,
+    level: str,
+    place: str,
+    reason: str,
+    issuer: str | None = None,
+    action: str = "",
+    lang: str = SMS_LANGUAGE,
 ) -> str:
-    """A warning (rain or reservoir level reached a threshold) as an SMS."""
-    word = LEVEL_WORDS.get(level, level)
-    text = f"【{issuer}】{word}预警：{place}，{reason.rstrip('。')}。"
-    return text + (action.rstrip("。") + "。" if action else f"请按预案做好{word}。")
+    """A warning (rain or a reservoir level reached a threshold) as an SMS."""
+    word = sms_text(f"sms.level.{level}", lang)
+    text = sms_text(
+        "sms.notice.warning",
+        lang,
+        issuer=issuer or sms_text("sms.issuer", lang),
+        level=word,
+        place=place,
+        reason=reason.rstrip("。. "),
+    )
+    if action:
+        return text + sms_text("sms.notice.note", lang, note=action.rstrip("。. "))
+    return text + sms_text("sms.notice.warning_action", lang, level=word)
 
 
 @dataclass(frozen=True)

@@ -15,11 +15,8 @@ from floodpost.sms.gammu_env import IncomingSms
 from floodpost.sms.outgoing import SendResult, SmsSender
 from floodpost.sms.places import Gazetteer
 from floodpost.sms.reports import report_from_command, reporter_of
+from floodpost.sms.texts import sms_text
 from floodpost.storage.base import Store
-
-# Sent when a parsed report is refused by the intake (e.g. the place routes nowhere); the
-# intake's own message (English, for staff) is kept in Outcome.detail.
-REFUSED_REPLY = "短信已收到，但地点或内容有误，未能登记。请核对后重发或电话报告。"
 
 
 @dataclass(frozen=True)
@@ -105,7 +102,9 @@ def _act(
         # none) and occurred_at fell back to "now". It is the same message: nothing new.
         return Outcome(sms.key, "duplicate", name, body["id"])
     except InvalidInput as exc:
-        refused = Outcome(sms.key, "refused", name, body["id"], REFUSED_REPLY, detail=exc.message)
+        # The intake's own message (English, for staff) is kept in detail.
+        reply = sms_text("sms.reply.refused")
+        refused = Outcome(sms.key, "refused", name, body["id"], reply, detail=exc.message)
         return _answer(sms, refused, sender)
     return Outcome(sms.key, "created" if created else "duplicate", name, body["id"])
 

@@ -108,3 +108,36 @@ def test_a_failed_send_is_kept_and_tried_again_with_the_same_key(store, tmp_path
     assert retried["id"] == failed["id"] and retried["status"] == "queued"
     assert gammu.outbox_messages() == [(NUMBER, "测试")]
     assert [c.action for c in _sms_changes(store)] == ["failed", "queued"]
+
+
+def test_sms_events_reach_staff_and_commanders_only(store_url, settings, catalogue, handler_kw):
+    """`event: sms` on /api/events carries phone numbers: staff see it, field and viewer not."""
+    import httpx
+
+    from floodpost.storage import open_store
+    from floodpost.web.app import create_app
+    from tests.live_support import ThreadServer, read_events
+    from tests.reports_support import add_user
+
+    store = open_store(store_url)
+    try:
+        app = create_app(settings, store=store, catalogue=catalogue)
+        for name, role in (("staff", "staff"), ("f1", "field"), ("view", "viewer")):
+            add_user(store, name, role)
+        out = handle_sms(_sms("今天雨好大"), store=store, sender=None, now=NOW, **handler_kw)
+        store.transact(lambda tx: tx.log("warning", "w-1", "issue", {"id": "w-1"}, actor="hydro"))
+        with ThreadServer(app) as srv:
+            seen = {}
+            for who in ("staff", "f1", "view"):
+                token = httpx.post(
+                    srv.url + "/api/auth/token",
+                    data={"username": who, "password": "correct-horse-1"},
+                ).json()["access_token"]
+                url = f"{srv.url}/api/events?after=0"
+                headers = {"Authorization": f"Bearer {token}"}
+                with httpx.Client(timeout=10) as c, c.stream("GET", url, headers=headers) as r:
+                    seen[who] = [e["event"] for e in read_events(r, 1)]
+    finally:
+        store.close()
+    assert seen == {"staff": ["sms"], "f1": ["warning"], "view": ["warning"]}
+    assert out.status == "unparsed"

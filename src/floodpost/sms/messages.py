@@ -19,10 +19,16 @@ COLUMNS = (
     "id", "direction", "number", "phone", "text", "sent_ts", "at_ts", "status", "command",
     "report_id", "in_reply_to", "gateway_ids", "detail",
 )  # fmt: skip
+# Who reads SMS (they carry phone numbers): the staff who answer them and commanders.
+READER_ROLES = frozenset({"commander", "staff"})
 _INSERT = (
     f"INSERT INTO sms_messages ({', '.join(COLUMNS)}) VALUES ({', '.join('?' * len(COLUMNS))}) "
     "ON CONFLICT (id) DO NOTHING"
 )
+
+
+def sms_readable(role: str) -> bool:
+    return role in READER_ROLES
 
 
 def reply_id(key: str) -> str:

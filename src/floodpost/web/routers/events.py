@@ -19,6 +19,7 @@ from floodpost.live.broker import Broker, sse_events
 from floodpost.live.escalation import Rules
 from floodpost.live.places import places_from_catalogue
 from floodpost.live.state import LiveState, feed
+from floodpost.sms.messages import sms_readable
 from floodpost.web.deps import Context, get_ctx
 from floodpost.web.security import Principal, identify, require_user
 from floodpost.web.templating import templates
@@ -115,9 +116,13 @@ async def events(
     def allow(report: dict[str, Any]) -> bool:
         return mine is None or report.get("reporter") == mine
 
+    def allow_entity(entity: str, body: dict[str, Any]) -> bool:
+        # SMS carry people's phone numbers: only the staff who answer them see them.
+        return entity != "sms" or sms_readable(principal.role)
+
     stream = sse_events(
         ctx.services["live.broker"], after=_after(request, after), allow=allow,
-        keepalive_s=KEEPALIVE_S,
+        allow_entity=allow_entity, keepalive_s=KEEPALIVE_S,
     )  # fmt: skip
     headers = {"Cache-Control": "no-cache", "X-Accel-Buffering": "no"}
     return StreamingResponse(stream, media_type="text/event-stream", headers=headers)

@@ -35,8 +35,6 @@ _PHONE = re.compile(r"^\+?\d{3,20}$")
 class SmsInputError(InvalidInput):
     """The RunOnReceive environment does not hold a text message (not a user's fault)."""
 
-    code = "invalid"
-
 
 @dataclass(frozen=True)
 class IncomingSms:

@@ -38,10 +38,6 @@ class Place:
     lon: float | None = None
     lat: float | None = None
 
-    @property
-    def label(self) -> str:
-        return self.name
-
 
 class PlaceNotFound(LookupError):
     def __init__(self, query: str) -> None:

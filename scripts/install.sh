@@ -1,9 +1,10 @@
 #!/usr/bin/env bash
 # Installs what floodpost and its tests need on a fresh Debian machine (Python 3.11+ present):
 # system packages from apt (Chromium for browser tests, PostgreSQL 15 + PostGIS for the second
-# backend, poppler for checking the printed review, Node.js for the JavaScript linter), the Python
-# environment in .venv and the pinned JavaScript linter and formatter in node_modules
-# (package-lock.json, `npm ci`; the service itself needs no Node.js).
+# backend, poppler for checking the printed review, gammu-smsd for the SMS gateway and its tests,
+# Node.js for the JavaScript linter), the Python environment in .venv and the pinned JavaScript
+# linter and formatter in node_modules (package-lock.json, `npm ci`; the service itself needs no
+# Node.js).
 #   scripts/install.sh          everything (service + tests)
 #   scripts/install.sh --app    only what the service needs
 set -euo pipefail
@@ -14,7 +15,7 @@ SUDO=""
 [ "$(id -u)" -eq 0 ] || SUDO="sudo"
 
 if [ "$mode" != "--app" ]; then
-    pkgs=(chromium postgresql-15 postgresql-15-postgis-3 poppler-utils fonts-noto-cjk)
+    pkgs=(chromium postgresql-15 postgresql-15-postgis-3 poppler-utils fonts-noto-cjk gammu-smsd gammu)
     # Node.js with npm: Debian ships npm as its own package; NodeSource's nodejs includes it.
     command -v npm >/dev/null 2>&1 || pkgs+=(nodejs npm)
     missing=()

@@ -213,6 +213,7 @@ def test_cli_walk_finds_every_subcommand():
         "readings import",
         "simulate",
         "import",
+        "sms receive",
     ]
 
 

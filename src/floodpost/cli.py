@@ -1,4 +1,4 @@
-"""The `floodpost` command line (CONTRACT.md): serve, demo, user add, simulate."""
+"""The `floodpost` command line (CONTRACT.md): serve, demo, user add, simulate, sms receive."""
 
 from __future__ import annotations
 
@@ -82,6 +82,14 @@ def build_parser() -> argparse.ArgumentParser:
     imp.add_argument("--lat", help="latitude (y) column of a CSV/XLSX")
     imp.add_argument("--map", action="append", default=[], metavar="FIELD=COLUMN",
                      help="source column of a schema field (repeatable), e.g. name=名称")  # fmt: skip
+
+    sms = sub.add_parser("sms", help="SMS through gammu-smsd")
+    sms_sub = sms.add_subparsers(dest="sms_command", required=True)
+    receive = sms_sub.add_parser("receive", help="gammu-smsd's RunOnReceive: one incoming SMS")
+    _common(receive, db_default=None)
+    receive.add_argument("--geodata", type=Path)
+    # gammu-smsd appends the message's ids (files service: inbox file names) to the command.
+    receive.add_argument("id", nargs="*", metavar="ID")
     return parser
 
 
@@ -263,7 +271,67 @@ def cmd_households(args: argparse.Namespace) -> int:
     return 0
 
 
+def _reopen_standard_fds() -> None:
+    """gammu-smsd closes every descriptor before RunOnReceive (man gammu-smsd-run): the next file
+    opened would become fd 1 or 2 and a stray print would write into the database. Point the
+    closed ones at /dev/null first."""
+    for fd in (0, 1, 2):
+        try:
+            os.fstat(fd)
+        except OSError:
+            null = os.open(os.devnull, os.O_RDWR)
+            if null != fd:
+                os.dup2(null, fd)
+                os.close(null)
+    if sys.stdout is None:
+        sys.stdout = open(1, "w", closefd=False)  # noqa: SIM115 - lives as long as the process
+    if sys.stderr is None:
+        sys.stderr = open(2, "w", closefd=False)  # noqa: SIM115
+
+
+def cmd_sms_receive(args: argparse.Namespace) -> int:
+    import json
+    from datetime import UTC, datetime
+
+    from floodpost.geo.catalogue import Catalogue
+    from floodpost.geo.routing import ReportRouter
+    from floodpost.sms.gammu_config import GammuConfig
+    from floodpost.sms.gammu_env import read_environment
+    from floodpost.sms.outgoing import SmsSender
+    from floodpost.sms.places import Gazetteer
+    from floodpost.sms.receive import handle_sms
+    from floodpost.storage import open_store
+
+    settings = _settings(args)
+    inbox = None
+    if settings.sms_gammu_config.is_file():
+        inbox = GammuConfig.read(settings.sms_gammu_config).inbox
+    sms = read_environment(os.environ, args.id, inbox=inbox)
+    catalogue = Catalogue.load(settings.geodata_dir)
+    router = ReportRouter(
+        catalogue,
+        outside_max_m=settings.outside_county_max_m,
+        nearest_village_max_m=settings.nearest_village_max_m,
+    )
+    store = open_store(settings.db_url)
+    try:
+        outcome = handle_sms(
+            sms,
+            store=store,
+            router=router,
+            places=Gazetteer.from_catalogue(catalogue),
+            sender=SmsSender.from_settings(settings),
+            now=datetime.now(UTC),
+        )
+    finally:
+        store.close()
+    # One JSON line: gammu-smsd's log shows it when run by hand, and tests read it.
+    print(json.dumps(outcome.as_dict(), ensure_ascii=False), flush=True)
+    return 0
+
+
 def main(argv: Sequence[str] | None = None) -> int:
+    _reopen_standard_fds()
     args = build_parser().parse_args(argv)
     handlers = {
         "serve": cmd_serve,
@@ -276,6 +344,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         if args.command == "user":
             return cmd_user_add(args)
+        if args.command == "sms":
+            return cmd_sms_receive(args)
         return handlers[args.command](args)
     except FloodpostError as exc:
         print(f"floodpost: {exc.message}", file=sys.stderr)

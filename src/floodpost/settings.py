@@ -119,6 +119,17 @@ class Settings(BaseSettings):
             self.tile_attribution = attribution
         return self
 
+    sms_inject_path: str = Field(
+        "gammu-smsd-inject", description="gammu-smsd-inject program that queues outgoing SMS"
+    )
+    sms_gammu_config: Path = Field(
+        Path("/etc/gammu-smsdrc"),
+        description="gammu-smsd configuration (its files-service folders are read from it)",
+    )
+    sms_send_in_demo: bool = Field(
+        False, description="Send SMS even in demo mode (otherwise demo mode sends nothing)"
+    )
+
     def store_path_dir(self) -> Path:
         """Folder beside the database where generated files (the secret key) are kept."""
         if self.db_url.startswith("sqlite:///"):

@@ -61,6 +61,20 @@ def prepare_report(
     return as_record(stored), report.content_hash()
 
 
+def submit_report(
+    store: Store,
+    router: Router,
+    data: Any,
+    *,
+    reporter: str,
+    received_ts: float | None = None,
+) -> tuple[dict[str, Any], bool]:
+    """Validate, route and durably store one report; returns (stored report, created). The HTTP
+    route takes the non-blocking path (create_report_future); SMS intake (sms.receive) this one."""
+    stored, content_hash = prepare_report(router, data, reporter=reporter, received_ts=received_ts)
+    return store.create_report(stored, content_hash, actor=reporter)
+
+
 def parse_since(value: str | None) -> float | None:
     """An ISO-8601 instant (with offset, or Z) as a UTC timestamp; InvalidInput names `since`."""
     if value is None or value == "":

@@ -22,6 +22,7 @@ from floodpost.storage.schema_parts import (
     ORDERS_TABLES,
     REPORTS_COLUMNS,
     REPORTS_INDEXES,
+    SMS_MESSAGES,
     USERS_AND_META,
     render,
     render_readings,
@@ -61,4 +62,6 @@ MIGRATIONS: list[str] = [
     # 5 (issue 10): evacuation orders, acknowledgements, the household roster, field members'
     # zones and phone
     render(ORDERS_TABLES, **_T),
+    # 6 (issue 11): SMS in and out
+    render(SMS_MESSAGES, **_T),
 ]

@@ -92,6 +92,29 @@ CHANGES_ENTITY = """
     ALTER TABLE changes ADD COLUMN entity {text} NOT NULL DEFAULT 'report'"""
 
 
+# Migration 7 (issue 11), both backends: every SMS in and out, kept for staff to read. `id` is the
+# message's idempotency key (incoming: number, text and time; outgoing: made when queued), so a
+# message gammu hands over twice is one row. `phone` is the number as accounts will compare it.
+SMS_MESSAGES = """
+    CREATE TABLE sms_messages (
+        id {text} PRIMARY KEY,
+        direction {text} NOT NULL,
+        number {text} NOT NULL,
+        phone {text} NOT NULL,
+        text TEXT NOT NULL,
+        sent_ts {real},
+        at_ts {real} NOT NULL,
+        status {text} NOT NULL,
+        command {text},
+        report_id {text},
+        in_reply_to {text},
+        gateway_ids TEXT,
+        detail TEXT
+    );
+    CREATE INDEX sms_messages_at ON sms_messages(at_ts);
+    CREATE INDEX sms_messages_phone ON sms_messages(phone, at_ts);"""
+
+
 def render(template: str, *, text: str, real: str, body: str = "") -> str:
     return template.format(text=text, real=real, body=body)
 

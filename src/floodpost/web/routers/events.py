@@ -17,6 +17,7 @@ from floodpost.live.broker import sse_events
 from floodpost.live.state import feed
 from floodpost.orders.queries import user_zones
 from floodpost.orders.service import field_entity_filter
+from floodpost.sms.messages import sms_readable
 from floodpost.web.deps import BrokerDep, ClockDep, LiveDep, OrdersDep, StoreDep
 from floodpost.web.security import Principal, own_only, require_user
 
@@ -51,12 +52,22 @@ async def events(
     def allow(report: dict[str, Any]) -> bool:
         return mine is None or report.get("reporter") == mine
 
-    extra: dict[str, Any] = {}
+    field_filter = None
     if mine is not None:  # a field member: only their zones' orders and roll-call (issue 10)
-        zones = user_zones(store.read, principal.name)
-        extra["allow_entity"] = field_entity_filter(zones, orders.zone_of)
+        field_filter = field_entity_filter(user_zones(store.read, principal.name), orders.zone_of)
+
+    def allow_entity(entity: str, body: dict[str, Any]) -> bool:
+        # SMS carry people's phone numbers: only the staff who answer them see them (issue 11).
+        if entity == "sms" and not sms_readable(principal.role):
+            return False
+        return field_filter is None or bool(field_filter(entity, body))
+
     stream = sse_events(
-        broker, after=_after(request, after), allow=allow, keepalive_s=KEEPALIVE_S, **extra
+        broker,
+        after=_after(request, after),
+        allow=allow,
+        allow_entity=allow_entity,
+        keepalive_s=KEEPALIVE_S,
     )
     headers = {"Cache-Control": "no-cache", "X-Accel-Buffering": "no"}
     return StreamingResponse(stream, media_type="text/event-stream", headers=headers)

@@ -54,6 +54,11 @@ class Settings(BaseSettings):
         3000.0,
         description="A point outside every village area routes to the nearest within, metres",
     )
+    future_tolerance_min: int = Field(
+        24 * 60,
+        ge=0,
+        description="A date a client sends may lie at most this far after the server clock, min",
+    )
     token_ttl_min: int = Field(12 * 60, description="Bearer token and session lifetime, minutes")
     login_max_failures: int = Field(5, description="Failed sign-ins before throttling")
     login_window_s: int = Field(300, description="Window for counting failed sign-ins, seconds")

@@ -13,9 +13,9 @@ from __future__ import annotations
 import json
 import math
 import uuid
-from datetime import datetime
 from typing import Any, Protocol
 
+from floodpost import moments
 from floodpost.errors import InvalidReport, NotFound
 from floodpost.reports.model import KINDS, parse_report
 from floodpost.reports.stored import RoutingLike, build_stored
@@ -51,10 +51,16 @@ def decode_json(raw: bytes) -> Any:
 
 
 def prepare_report(
-    router: Router, data: Any, *, reporter: str, received_ts: float | None = None
+    router: Router,
+    data: Any,
+    *,
+    reporter: str,
+    received_ts: float | None = None,
+    future_s: float | None = None,
 ) -> tuple[dict[str, Any], str]:
-    """Validate and route a client payload: (stored form, content hash), nothing written yet."""
-    report = parse_report(data)
+    """Validate and route a client payload: (stored form, content hash), nothing written yet.
+    occurred_at may lie at most `future_s` after `received_ts` (the server clock)."""
+    report = parse_report(data, now=received_ts, future_s=future_s)
     routing = router.route(report.lon, report.lat, report.village_code)
     stored = build_stored(report, routing, reporter=reporter, received_ts=received_ts)
     return stored, report.content_hash()
@@ -74,21 +80,12 @@ def submit_report(
 
 
 def parse_since(value: str | None) -> float | None:
-    """An ISO-8601 instant (with offset, or Z) as a UTC timestamp; InvalidInput names `since`."""
+    """An ISO-8601 instant (with offset, or Z) as a UTC timestamp; InvalidInput names `since`.
+    A `+` left unescaped in a query string arrives as a space, hence the replace. Bounded like
+    every moment below (1970) but not above: a filter far in the future just matches nothing."""
     if value is None or value == "":
         return None
-    try:
-        parsed = datetime.fromisoformat(value.replace("Z", "+00:00").replace(" ", "+"))
-    except ValueError:
-        raise InvalidReport("since must be an ISO-8601 date and time", field="since") from None
-    if parsed.tzinfo is None:
-        raise InvalidReport(
-            "since needs a UTC offset (e.g. 2017-07-01T00:00:00+08:00)", field="since"
-        )
-    ts = parsed.timestamp()
-    if not math.isfinite(ts):
-        raise InvalidReport("since is out of range", field="since")
-    return ts
+    return moments.parse_moment(value.replace(" ", "+"), "since", future_s=math.inf)
 
 
 def list_visible(

@@ -3,12 +3,38 @@
 from __future__ import annotations
 
 import html
+import logging
+import secrets
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import HTMLResponse, JSONResponse, Response
 
 from floodpost.errors import FloodpostError, InvalidInput
+
+log = logging.getLogger("floodpost.web")
+
+
+class InternalError(FloodpostError):
+    """An unexpected exception: answered as JSON with a request id that is also in the log."""
+
+    status = 500
+    code = "internal"
+
+
+def unexpected(request: Request, exc: BaseException) -> Response:
+    """The JSON 500 for an exception nothing else handled, logged with a request id the
+    client sees too, so a report from the field can be matched to its traceback."""
+    request_id = secrets.token_hex(8)
+    log.error(
+        "unexpected error, request id %s: %s %s",
+        request_id,
+        request.method,
+        request.url.path,
+        exc_info=(type(exc), exc, exc.__traceback__),
+    )
+    err = InternalError("unexpected server error", request_id=request_id)
+    return render_error(request, err)
 
 
 def _wants_json(request: Request) -> bool:
@@ -36,6 +62,10 @@ def install_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(FloodpostError)
     async def _floodpost_error(request: Request, exc: FloodpostError) -> Response:
         return render_error(request, exc)
+
+    @app.exception_handler(Exception)
+    async def _unexpected(request: Request, exc: Exception) -> Response:
+        return unexpected(request, exc)
 
     @app.exception_handler(RequestValidationError)
     async def _validation_error(request: Request, exc: RequestValidationError) -> Response:

@@ -20,7 +20,7 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 from floodpost.errors import FloodpostError, InvalidReport
 from floodpost.reports import corrections, intake
 from floodpost.web.deps import Context, get_ctx
-from floodpost.web.errors import render_error
+from floodpost.web.errors import render_error, unexpected
 from floodpost.web.limits import BodySizeLimit
 from floodpost.web.security import Principal, require_role, require_user
 
@@ -57,7 +57,11 @@ async def store_report(request: Request, who: Principal, data: Any) -> JSONRespo
     # Validation and routing (one STRtree query) take about 0.1 ms: less than the hand-off to a
     # pool thread would cost, so they run here; only the durable write waits elsewhere.
     stored, content_hash = intake.prepare_report(
-        ctx.router, data, reporter=who.name, received_ts=ctx.clock()
+        ctx.router,
+        data,
+        reporter=who.name,
+        received_ts=ctx.clock(),
+        future_s=ctx.settings.future_tolerance_min * 60.0,
     )
     submit = getattr(ctx.store, "create_report_future", None)
     if submit is not None:  # SQLite group commit: await the writer thread's future directly
@@ -98,6 +102,8 @@ class IngestFastPath:
             response: Response = await store_report(request, who, await json_body(request))
         except FloodpostError as exc:
             response = render_error(request, exc)
+        except Exception as exc:  # noqa: BLE001 - never a plain-text 500 (issue 13)
+            response = unexpected(request, exc)
         await response(scope, receive, send)
 
 
@@ -142,7 +148,17 @@ def correct_report(
     data: Any = Depends(json_body),
 ) -> JSONResponse:
     ctx = get_ctx(request)
-    return _json(corrections.correct_report(ctx.store, ctx.router, report_id, data, actor=who.name))
+    return _json(
+        corrections.correct_report(
+            ctx.store,
+            ctx.router,
+            report_id,
+            data,
+            actor=who.name,
+            now=ctx.clock(),
+            future_s=ctx.settings.future_tolerance_min * 60.0,
+        )
+    )
 
 
 @router.post("/{report_id}/retract")

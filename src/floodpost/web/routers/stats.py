@@ -52,6 +52,11 @@ def setup(app: Any, ctx: Context) -> None:
     threading.Thread(target=warm, name="floodpost-stats-warmup", daemon=True).start()
 
 
+def future_s(ctx: Context) -> float:
+    """How far after the server clock a moment a client sends may lie (settings)."""
+    return ctx.settings.future_tolerance_min * 60.0
+
+
 def _stats(request: Request) -> ReviewStats:
     return review_stats(get_ctx(request))
 
@@ -86,10 +91,11 @@ def stats_by_day(
 
 @router.get("/at", dependencies=[Depends(_reader)])
 def stats_at(
+    request: Request,
     t: str = Query(..., description="ISO-8601 moment (local Asia/Shanghai if no offset)"),
     stats: ReviewStats = Depends(_stats),
 ) -> dict[str, Any]:
-    return stats.at(t)
+    return stats.at(t, future_s=future_s(get_ctx(request)))
 
 
 @router.get("/flows", dependencies=[Depends(_reader)])

@@ -47,6 +47,14 @@ class Settings(BaseSettings):
     )
 
     max_body_bytes: int = Field(65536, description="Largest request body accepted, bytes")
+    db_busy_timeout_s: float = Field(
+        5.0,
+        gt=0,
+        description="How long a write waits for a database locked elsewhere before 503, seconds",
+    )
+    write_queue_max: int = Field(
+        20_000, ge=1, description="Writes waiting for the database beyond which new ones get 503"
+    )
     outside_county_max_m: float = Field(
         5000.0, description="Reports further than this outside the county are refused, metres"
     )
@@ -76,6 +84,10 @@ class Settings(BaseSettings):
     silent_zone_hours: float = Field(
         6.0, description="A zone with no report for this many hours is shown as silent"
     )
+
+    def store_limits(self) -> dict[str, float]:
+        """open_store's keyword arguments for fault handling (storage/faults.py)."""
+        return {"busy_timeout_s": self.db_busy_timeout_s, "max_queue": self.write_queue_max}
 
     def store_path_dir(self) -> Path:
         """Folder beside the database where generated files (the secret key) are kept."""

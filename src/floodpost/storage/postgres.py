@@ -29,8 +29,8 @@ from typing import Any
 import psycopg
 from psycopg.rows import dict_row
 
-from floodpost.errors import Conflict
-from floodpost.storage import common
+from floodpost.errors import Conflict, Unavailable
+from floodpost.storage import common, faults
 from floodpost.storage.base import (
     AGG_KEYS,
     REPORT_COLUMNS,
@@ -104,10 +104,14 @@ def _plain(value: Any) -> Any:
     return value
 
 
-def _connect(url: str, *, readonly: bool) -> psycopg.Connection:
-    conn = psycopg.connect(url, autocommit=True)
+def _connect(
+    url: str, *, readonly: bool, busy_timeout_s: float = faults.BUSY_TIMEOUT_S
+) -> psycopg.Connection:
+    conn = psycopg.connect(url, autocommit=True, connect_timeout=max(1, int(busy_timeout_s)))
     # Durable before acknowledged, whatever the server default says.
     conn.execute("SET synchronous_commit = on")
+    # issue 13: a lock held elsewhere is waited for a bounded time, then 503 (storage/faults.py).
+    conn.execute(f"SET lock_timeout = {int(busy_timeout_s * 1000)}")
     if readonly:
         conn.execute("SET default_transaction_read_only = on")
     return conn
@@ -167,18 +171,36 @@ class _ReaderPool:
 
 
 class _Writer(threading.Thread):
-    def __init__(self, url: str) -> None:
+    def __init__(
+        self,
+        url: str,
+        busy_timeout_s: float = faults.BUSY_TIMEOUT_S,
+        max_queue: int = faults.MAX_QUEUE,
+        fault_state: faults.FaultState | None = None,
+    ) -> None:
         super().__init__(name="floodpost-postgres-writer", daemon=True)
         self.url = url
-        self.conn: psycopg.Connection | None = _connect(url, readonly=False)
+        self.busy_timeout_s = busy_timeout_s
+        self.conn: psycopg.Connection | None = _connect(
+            url, readonly=False, busy_timeout_s=busy_timeout_s
+        )
         self.jobs: queue.Queue[tuple[_Op, Future[Any]] | None] = queue.Queue()
         self.commits = 0
+        # -- issue 13 (faults): queue bound and the health state, see storage/faults.py
+        self.max_queue = max_queue
+        self.faults = fault_state or faults.FaultState()
 
     def submit(self, op: _Op) -> Any:
         return self.submit_nowait(op).result()
 
     def submit_nowait(self, op: _Op) -> Future[Any]:
         fut: Future[Any] = Future()
+        try:
+            faults.check_queue(self.jobs, self.max_queue)  # issue 13: bounded queue
+        except Unavailable as exc:
+            self.faults.record("queue_full")
+            fut.set_exception(exc)
+            return fut
         self.jobs.put((op, fut))
         return fut
 
@@ -211,7 +233,7 @@ class _Writer(threading.Thread):
             if self.conn is None or self.conn.closed or self.conn.broken:
                 if self.conn is not None:
                     self.conn.close()
-                self.conn = _connect(self.url, readonly=False)
+                self.conn = _connect(self.url, readonly=False, busy_timeout_s=self.busy_timeout_s)
             try:
                 self.conn.execute(_BEGIN)
                 return self.conn
@@ -233,7 +255,8 @@ class _Writer(threading.Thread):
                     try:
                         value = op(conn)
                     except psycopg.OperationalError:
-                        raise  # the connection is gone: the whole batch failed
+                        # connection gone, disk full, lock wait over: the whole batch failed
+                        raise
                     except Exception as exc:  # noqa: BLE001 - handed back to the caller
                         # The savepoint survives ROLLBACK TO, ready for the next op.
                         conn.execute("ROLLBACK TO SAVEPOINT op")
@@ -245,14 +268,22 @@ class _Writer(threading.Thread):
                 conn.execute("COMMIT")
             except BaseException:
                 if not conn.closed and not conn.broken:
-                    conn.execute("ROLLBACK")
+                    try:
+                        conn.execute("ROLLBACK")
+                    except psycopg.OperationalError:
+                        conn.close()  # lost meanwhile: the server rolls it back itself
                 raise
             self.commits += 1
+            self.faults.clear()
         except BaseException as exc:  # the commit failed: nothing in this batch is durable
             if self.conn is not None and self.conn.broken:
                 self.conn.close()
+            # issue 13: a store fault (disk full, connection lost) becomes Unavailable -> 503
+            fault = faults.classify(exc)
+            if fault is not None:
+                self.faults.record(str(fault.extra["reason"]))
             for _op, fut in batch:
-                fut.set_exception(exc)
+                fut.set_exception(fault or exc)
             return
         for fut, value, error in results:
             if error is not None:
@@ -266,11 +297,19 @@ class _Writer(threading.Thread):
 
 
 class PostgresStore(common.SharedReads):
-    def __init__(self, url: str, *, readers: int = _READERS) -> None:
+    def __init__(
+        self,
+        url: str,
+        *,
+        readers: int = _READERS,
+        busy_timeout_s: float = faults.BUSY_TIMEOUT_S,
+        max_queue: int = faults.MAX_QUEUE,
+    ) -> None:
         self.url = url
+        self.faults = faults.FaultState()  # issue 13: read by /healthz
         self.migrate()
         self._pool = _ReaderPool(url, readers)
-        self._writer = _Writer(url)
+        self._writer = _Writer(url, busy_timeout_s, max_queue, self.faults)
         self._writer.start()
 
     # -- plumbing ---------------------------------------------------------------------------

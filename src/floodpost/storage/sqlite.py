@@ -19,7 +19,7 @@ from pathlib import Path
 from typing import Any
 
 from floodpost.errors import Conflict, Unavailable
-from floodpost.storage import common
+from floodpost.storage import common, faults
 from floodpost.storage.base import Modifier, User
 from floodpost.storage.common import Statement
 from floodpost.storage.sqlite_schema import MIGRATIONS
@@ -33,8 +33,14 @@ _BULK_CHUNK = 100_000
 _Op = Callable[[sqlite3.Connection], Any]
 
 
-def _connect(path: str, *, readonly: bool = False) -> sqlite3.Connection:
-    conn = sqlite3.connect(path, isolation_level=None, check_same_thread=False, timeout=30)
+def _connect(
+    path: str, *, readonly: bool = False, busy_timeout_s: float = faults.BUSY_TIMEOUT_S
+) -> sqlite3.Connection:
+    # issue 13: a lock held by another program is waited for a bounded time, then SQLITE_BUSY
+    # answers 503 (storage/faults.py) instead of a request hanging for half a minute.
+    conn = sqlite3.connect(
+        path, isolation_level=None, check_same_thread=False, timeout=busy_timeout_s
+    )
     # Only takes effect on a new, empty database (before WAL fixes it): 8 KiB pages make a
     # million-event bulk load ~20 % faster and the file ~7 % smaller than 4 KiB (fewer pages
     # and B-tree levels per index); 16 KiB gained nothing more and doubles a small commit's WAL.
@@ -42,16 +48,25 @@ def _connect(path: str, *, readonly: bool = False) -> sqlite3.Connection:
     conn.execute("PRAGMA journal_mode=WAL")
     conn.execute("PRAGMA synchronous=FULL")
     conn.execute("PRAGMA foreign_keys=ON")
-    conn.execute("PRAGMA busy_timeout=30000")
+    conn.execute(f"PRAGMA busy_timeout={int(busy_timeout_s * 1000)}")
     if readonly:
         conn.execute("PRAGMA query_only=1")
     return conn
 
 
 class _Writer(threading.Thread):
-    def __init__(self, path: str) -> None:
+    def __init__(
+        self,
+        path: str,
+        busy_timeout_s: float = faults.BUSY_TIMEOUT_S,
+        max_queue: int = faults.MAX_QUEUE,
+        fault_state: faults.FaultState | None = None,
+    ) -> None:
         super().__init__(name="floodpost-sqlite-writer", daemon=True)
-        self.conn = _connect(path)
+        self.conn = _connect(path, busy_timeout_s=busy_timeout_s)
+        # -- issue 13 (faults): queue bound and the health state, see storage/faults.py
+        self.max_queue = max_queue
+        self.faults = fault_state or faults.FaultState()
         # A larger page cache for the one writer: bulk loads (replay, simulate) touch many index
         # pages per batch; 256 MiB halves their time and costs nothing when idle.
         self.conn.execute("PRAGMA cache_size=-262144")
@@ -70,6 +85,12 @@ class _Writer(threading.Thread):
         with self._gate:
             if self._stopping:
                 fut.set_exception(Unavailable("the store is closed"))
+                return fut
+            try:
+                faults.check_queue(self.jobs, self.max_queue)  # issue 13: bounded queue
+            except Unavailable as exc:
+                self.faults.record("queue_full")
+                fut.set_exception(exc)
             else:
                 self.jobs.put((op, fut))
         return fut
@@ -105,6 +126,8 @@ class _Writer(threading.Thread):
                 try:
                     value = op(self.conn)
                 except Exception as exc:  # noqa: BLE001 - handed back to the caller
+                    if faults.cause_of(exc) is not None:
+                        raise  # disk full, busy: the whole batch fails (issue 13)
                     self.conn.execute("ROLLBACK TO op")
                     self.conn.execute("RELEASE op")
                     results.append((fut, None, exc))
@@ -113,11 +136,16 @@ class _Writer(threading.Thread):
                     results.append((fut, value, None))
             self.conn.execute("COMMIT")
             self.commits += 1
+            self.faults.clear()
         except BaseException as exc:  # the commit failed: nothing in this batch is durable
             if self.conn.in_transaction:
                 self.conn.execute("ROLLBACK")
+            # issue 13: a store fault (disk full, busy) becomes Unavailable -> 503 Retry-After
+            fault = faults.classify(exc)
+            if fault is not None:
+                self.faults.record(str(fault.extra["reason"]))
             for _op, fut in batch:
-                fut.set_exception(exc)
+                fut.set_exception(fault or exc)
             return
         for fut, value, error in results:
             if error is not None:
@@ -133,8 +161,16 @@ class _Writer(threading.Thread):
 
 
 class SQLiteStore(common.SharedReads):
-    def __init__(self, url: str) -> None:
+    def __init__(
+        self,
+        url: str,
+        *,
+        busy_timeout_s: float = faults.BUSY_TIMEOUT_S,
+        max_queue: int = faults.MAX_QUEUE,
+    ) -> None:
         self.url = url
+        self.busy_timeout_s = busy_timeout_s
+        self.faults = faults.FaultState()  # issue 13: read by /healthz
         path = url.removeprefix("sqlite:///")
         if path != ":memory:":
             Path(path).expanduser().parent.mkdir(parents=True, exist_ok=True)
@@ -147,7 +183,7 @@ class SQLiteStore(common.SharedReads):
         self._readers_lock = threading.Lock()
         self._closed = False
         self.migrate()
-        self._writer = _Writer(self.path)
+        self._writer = _Writer(self.path, busy_timeout_s, max_queue, self.faults)
         self._writer.start()
 
     # -- plumbing ---------------------------------------------------------------------------
@@ -157,7 +193,7 @@ class SQLiteStore(common.SharedReads):
             with self._readers_lock:
                 if self._closed:
                     raise Unavailable("the store is closed")
-                conn = _connect(self.path, readonly=True)
+                conn = _connect(self.path, readonly=True, busy_timeout_s=self.busy_timeout_s)
                 conn.row_factory = sqlite3.Row
                 pair = (conn, threading.Lock())
                 self._readers.append(pair)

@@ -52,7 +52,7 @@ def create_app(
     ctx = Context(
         settings=settings,
         catalogue=catalogue,
-        store=store or open_store(settings.db_url),
+        store=store or open_store(settings.db_url, **settings.store_limits()),
         router=ReportRouter(
             catalogue,
             outside_max_m=settings.outside_county_max_m,

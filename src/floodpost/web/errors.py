@@ -11,6 +11,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import HTMLResponse, JSONResponse, Response
 
 from floodpost.errors import FloodpostError, InvalidInput
+from floodpost.storage import faults
 
 log = logging.getLogger("floodpost.web")
 
@@ -22,9 +23,23 @@ class InternalError(FloodpostError):
     code = "internal"
 
 
+def _record_fault(request: Request, exc: FloodpostError) -> None:
+    """Remember a store fault for /healthz ("degraded" with the reason while it lasts)."""
+    state = getattr(getattr(request.app.state, "ctx", None), "store", None)
+    fault_state = getattr(state, "faults", None)
+    if isinstance(fault_state, faults.FaultState):
+        fault_state.record(str(exc.extra.get("reason") or "closed"))
+
+
 def unexpected(request: Request, exc: BaseException) -> Response:
-    """The JSON 500 for an exception nothing else handled, logged with a request id the
-    client sees too, so a report from the field can be matched to its traceback."""
+    """The answer to an exception nothing else handled: a store fault (disk full, database
+    locked or gone) is 503 with Retry-After (storage/faults.py); anything else a JSON 500,
+    logged with a request id the client sees too, so a report from the field can be matched to
+    its traceback."""
+    fault = faults.classify(exc)
+    if fault is not None:
+        log.warning("store fault on %s %s: %r", request.method, request.url.path, exc)
+        return render_error(request, fault)
     request_id = secrets.token_hex(8)
     log.error(
         "unexpected error, request id %s: %s %s",
@@ -47,8 +62,11 @@ def render_error(request: Request, exc: FloodpostError) -> Response:
     headers = {}
     if exc.status == 401:
         headers["WWW-Authenticate"] = "Bearer"
-    if exc.status == 429 and "retry_after_s" in exc.extra:
+    if exc.status in (429, 503) and "retry_after_s" in exc.extra:
         headers["Retry-After"] = str(int(exc.extra["retry_after_s"]))
+    if exc.status == 503:
+        headers.setdefault("Retry-After", str(faults.RETRY_AFTER_S["closed"]))
+        _record_fault(request, exc)
     if _wants_json(request):
         return JSONResponse(exc.to_dict(), status_code=exc.status, headers=headers)
     body = (
@@ -62,6 +80,14 @@ def install_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(FloodpostError)
     async def _floodpost_error(request: Request, exc: FloodpostError) -> Response:
         return render_error(request, exc)
+
+    # Store faults are answered here (ExceptionMiddleware), not by the catch-all below, which
+    # Starlette runs in ServerErrorMiddleware and which re-raises after answering.
+    for fault_type in faults.FAULT_TYPES:
+
+        @app.exception_handler(fault_type)
+        async def _fault(request: Request, exc: Exception) -> Response:
+            return unexpected(request, exc)
 
     @app.exception_handler(Exception)
     async def _unexpected(request: Request, exc: Exception) -> Response:

@@ -1,8 +1,16 @@
-from fastapi import APIRouter
+"""`GET /healthz`: "ok", or "degraded" with the reason while a store fault lasts (issue 13)."""
+
+from fastapi import APIRouter, Request
+
+from floodpost.web.deps import get_ctx
 
 router = APIRouter()
 
 
 @router.get("/healthz")
-def healthz() -> dict[str, str]:
+def healthz(request: Request) -> dict[str, str]:
+    fault_state = getattr(get_ctx(request).store, "faults", None)
+    reason = fault_state.reason() if fault_state is not None else None
+    if reason:
+        return {"status": "degraded", "reason": reason}
     return {"status": "ok"}

@@ -9,9 +9,11 @@ import secrets
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import HTMLResponse, JSONResponse, Response
+from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from floodpost.errors import FloodpostError, InvalidInput
 from floodpost.storage import faults
+from floodpost.web.contract import install_contract
 
 log = logging.getLogger("floodpost.web")
 
@@ -21,6 +23,18 @@ class InternalError(FloodpostError):
 
     status = 500
     code = "internal"
+
+
+class HTTPError(FloodpostError):
+    """Starlette's own errors (unknown route, method not allowed, malformed request) in
+    floodpost's one error model, instead of a bare {"detail": …}."""
+
+    CODES = {400: "bad_request", 404: "not_found", 405: "method_not_allowed"}
+
+    def __init__(self, status: int, message: str) -> None:
+        super().__init__(message)
+        self.status = status
+        self.code = self.CODES.get(status, f"http_{status}")
 
 
 def _record_fault(request: Request, exc: FloodpostError) -> None:
@@ -77,6 +91,9 @@ def render_error(request: Request, exc: FloodpostError) -> Response:
 
 
 def install_error_handlers(app: FastAPI) -> None:
+    # /openapi.json declares exactly these error bodies (web/contract.py).
+    install_contract(app)
+
     @app.exception_handler(FloodpostError)
     async def _floodpost_error(request: Request, exc: FloodpostError) -> Response:
         return render_error(request, exc)
@@ -92,6 +109,15 @@ def install_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(Exception)
     async def _unexpected(request: Request, exc: Exception) -> Response:
         return unexpected(request, exc)
+
+    @app.exception_handler(StarletteHTTPException)
+    async def _http_error(request: Request, exc: StarletteHTTPException) -> Response:
+        if exc.status_code < 400:  # the pages' redirect to /login
+            return Response(status_code=exc.status_code, headers=exc.headers)
+        response = render_error(request, HTTPError(exc.status_code, str(exc.detail)))
+        for key, value in (exc.headers or {}).items():
+            response.headers[key] = value
+        return response
 
     @app.exception_handler(RequestValidationError)
     async def _validation_error(request: Request, exc: RequestValidationError) -> Response:

@@ -19,6 +19,7 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 
 from floodpost.errors import FloodpostError, InvalidReport
 from floodpost.reports import corrections, intake
+from floodpost.web import contract
 from floodpost.web.deps import Context, get_ctx
 from floodpost.web.errors import render_error, unexpected
 from floodpost.web.limits import BodySizeLimit
@@ -42,7 +43,7 @@ def _json(content: Any, status_code: int = 200, **headers: str) -> JSONResponse:
     return JSONResponse(content, status_code=status_code, headers=headers or None)
 
 
-@router.post("", status_code=201)
+@router.post("", status_code=201, openapi_extra=contract.json_body(contract.report_schema()))
 async def create_report(
     request: Request,
     who: Principal = Depends(submitters),  # before the body: 401/403 win over 422
@@ -140,7 +141,7 @@ def get_report(
     )
 
 
-@router.patch("/{report_id}")
+@router.patch("/{report_id}", openapi_extra=contract.json_body(contract.correction_schema()))
 def correct_report(
     request: Request,
     report_id: str,
@@ -161,7 +162,7 @@ def correct_report(
     )
 
 
-@router.post("/{report_id}/retract")
+@router.post("/{report_id}/retract", openapi_extra=contract.json_body(contract.reason_schema()))
 def retract_report(
     request: Request,
     report_id: str,

@@ -176,7 +176,7 @@ def cli_section(text: str, command: str) -> str:
 
 def test_cli_walk_finds_every_subcommand():
     names = [name for name, _ in cli_commands()]
-    assert names == ["serve", "demo", "user add", "simulate"]
+    assert names == ["serve", "demo", "user add", "user passwd", "user disable", "simulate"]
 
 
 @pytest.mark.parametrize("command,options", list(cli_commands()))

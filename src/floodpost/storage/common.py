@@ -61,7 +61,10 @@ CHANGES_AFTER = f"{CHANGE_SELECT} WHERE c.seq > ? ORDER BY c.seq LIMIT ?"
 AUDIT_LOG = f"{CHANGE_SELECT} WHERE c.report_id = ? ORDER BY c.seq"
 LAST_CHANGE_SEQ = "SELECT MAX(seq) FROM changes"
 GET_BODY = "SELECT body FROM reports WHERE id = ?"
-SELECT_USER = "SELECT name, role, password_hash, created_ts, disabled FROM users WHERE name = ?"
+SELECT_USER = (
+    "SELECT name, role, password_hash, created_ts, disabled, sessions_after_ts "
+    "FROM users WHERE name = ?"
+)
 INSERT_USER = (
     "INSERT INTO users (name, role, password_hash, created_ts, disabled) VALUES (?, ?, ?, ?, ?)"
 )
@@ -284,7 +287,7 @@ def user_params(user: User) -> tuple[Any, ...]:
 
 
 def user_of(row: Sequence[Any] | None) -> User | None:
-    return User(row[0], row[1], row[2], row[3], bool(row[4])) if row else None
+    return User(row[0], row[1], row[2], row[3], bool(row[4]), float(row[5])) if row else None
 
 
 def change_of(row: Sequence[Any]) -> Change:

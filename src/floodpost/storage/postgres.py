@@ -31,6 +31,7 @@ from psycopg.rows import dict_row
 
 from floodpost.errors import Conflict, Unavailable
 from floodpost.storage import common, faults
+from floodpost.storage.auth_store import AuthTables
 from floodpost.storage.base import (
     AGG_KEYS,
     REPORT_COLUMNS,
@@ -296,7 +297,7 @@ class _Writer(threading.Thread):
         self.join(timeout=30)
 
 
-class PostgresStore(common.SharedReads):
+class PostgresStore(common.SharedReads, AuthTables):
     def __init__(
         self,
         url: str,
@@ -408,6 +409,15 @@ class PostgresStore(common.SharedReads):
 
     def set_meta(self, key: str, value: str) -> None:
         self._write(lambda conn: conn.execute(_psycopg_sql(common.SET_META), (key, value)))
+
+    def _write_sql(self, statements: Sequence[tuple[str, Sequence[Any]]]) -> list[int]:
+        """`?` statements in one write transaction (storage/auth_store.py; issue 13)."""
+        return self._write(
+            lambda conn: [
+                conn.execute(_psycopg_sql(sql), tuple(params)).rowcount
+                for sql, params in statements
+            ]
+        )
 
 
 def _insert(

@@ -20,6 +20,7 @@ from typing import Any
 
 from floodpost.errors import Conflict, Unavailable
 from floodpost.storage import common, faults
+from floodpost.storage.auth_store import AuthTables
 from floodpost.storage.base import Modifier, User
 from floodpost.storage.common import Statement
 from floodpost.storage.sqlite_schema import MIGRATIONS
@@ -160,7 +161,7 @@ class _Writer(threading.Thread):
         self.join(timeout=30)
 
 
-class SQLiteStore(common.SharedReads):
+class SQLiteStore(common.SharedReads, AuthTables):
     def __init__(
         self,
         url: str,
@@ -326,6 +327,12 @@ class SQLiteStore(common.SharedReads):
 
     def set_meta(self, key: str, value: str) -> None:
         self._write(lambda conn: conn.execute(common.SET_META, (key, value)))
+
+    def _write_sql(self, statements: Sequence[tuple[str, Sequence[Any]]]) -> list[int]:
+        """`?` statements in one write transaction (storage/auth_store.py; issue 13)."""
+        return self._write(
+            lambda conn: [conn.execute(sql, tuple(params)).rowcount for sql, params in statements]
+        )
 
 
 def _run(conn: sqlite3.Connection, statements: list[Statement]) -> None:

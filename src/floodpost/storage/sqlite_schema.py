@@ -5,6 +5,7 @@ Shared table bodies come from schema_parts.py; append new migrations, never edit
 
 from floodpost.storage.schema_parts import (
     AGG_COLUMNS,
+    AUTH_TABLES,
     CHANGES_COLUMNS,
     CHANGES_INDEX,
     HELP_RESOLVED_INDEX,
@@ -43,4 +44,8 @@ MIGRATIONS: list[str] = [
     DROP TABLE changes;
     ALTER TABLE changes_v2 RENAME TO changes;{CHANGES_INDEX}
     """,
+    # Issue 13 — assigned migration number 4. Numbered 3 in the `harden` branch because the runner
+    # needs contiguous numbers and `core`'s migration 3 is not here yet; on merge it goes after
+    # it. Revocation (sessions_after_ts, revoked_tokens), persisted sign-in failures, account audit.
+    render(AUTH_TABLES, **_T, serial="INTEGER PRIMARY KEY AUTOINCREMENT"),
 ]

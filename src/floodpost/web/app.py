@@ -36,6 +36,7 @@ ROUTERS = (
     "pages_map",
     "pages_report",
     "pages_review",
+    "pages_account",
 )
 
 

@@ -35,6 +35,7 @@ from fastapi import Depends, HTTPException, Request, Response
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from floodpost.auth.accounts import UserCache
+from floodpost.auth.sessions import SessionGuard
 from floodpost.auth.throttle import LoginThrottle
 from floodpost.auth.tokens import csrf_is_genuine, issue_csrf, verify_token
 from floodpost.errors import Forbidden, Unauthorized
@@ -57,6 +58,11 @@ class Principal:
 
 def user_cache(ctx: Context) -> UserCache:
     return ctx.service("auth.users", lambda: UserCache(ctx.store, USER_CACHE_TTL_S, ctx.clock))
+
+
+def session_guard(ctx: Context) -> SessionGuard:
+    """Revocation check for every request (floodpost.auth.sessions; issue 13)."""
+    return ctx.service("auth.sessions", lambda: SessionGuard(ctx.store, user_cache(ctx)))
 
 
 def login_throttle(ctx: Context) -> LoginThrottle:
@@ -84,10 +90,11 @@ def identify(request: Request) -> tuple[Principal | None, str | None]:
     result: tuple[Principal | None, str | None] = (None, None)
     claims = verify_token(ctx.secret_key, token, now=ctx.clock()) if token else None
     if claims is not None:
-        user = user_cache(ctx).get(claims.name)
-        if user is not None and not user.disabled:
+        user = session_guard(ctx).admit(claims)  # None once the session was ended
+        if user is not None:
             # The stored role wins: a demoted commander stops acting as one within the cache TTL.
             result = (Principal(user.name, user.role), via)
+            request.state.fp_claims = claims
     request.state.fp_principal = result
     return result
 

@@ -6,13 +6,15 @@ memory, per process). See floodpost.web.security for cookies and CSRF.
 
 from __future__ import annotations
 
+import time
 from urllib.parse import urlsplit
 
 from fastapi import APIRouter, Depends, FastAPI, Form, Request
 from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
+from starlette.concurrency import run_in_threadpool
 
 from floodpost.auth.accounts import authenticate
-from floodpost.auth.tokens import issue_csrf, issue_token
+from floodpost.auth.tokens import issue_csrf, issue_token, verify_token
 from floodpost.errors import Throttled, Unauthorized
 from floodpost.web import security
 from floodpost.web.deps import Context, get_ctx
@@ -150,9 +152,31 @@ def login(
 
 @router.post("/logout")
 async def logout(request: Request) -> Response:
+    """Ends this session at once (issue 13): the token it was called with — the session cookie
+    or a bearer token — is revoked in the store, on every worker within a second."""
     principal, via = security.identify(request)
     if principal is not None and via == "cookie":
         await security.check_csrf(request)
+    ctx = get_ctx(request)
+    ended = [getattr(request.state, "fp_claims", None)] if principal is not None else []
+    if principal is not None and via == "bearer":
+        # Called with a token and the cookie: the cookie's session ends too.
+        ended.append(
+            verify_token(
+                ctx.secret_key, request.cookies.get(security.SESSION_COOKIE), now=ctx.clock()
+            )
+        )
+    for claims in ended:
+        if claims is not None:
+            await run_in_threadpool(
+                ctx.store.revoke_token,
+                claims.nonce,
+                claims.expires_ts,
+                account=claims.name,
+                at_ts=time.time(),
+            )
+    if ended:
+        security.session_guard(ctx).refresh()
     response = RedirectResponse("/login", status_code=303)
     security.clear_session_cookie(request, response)
     return response

@@ -68,7 +68,9 @@ def session_guard(ctx: Context) -> SessionGuard:
 def login_throttle(ctx: Context) -> LoginThrottle:
     s = ctx.settings
     return ctx.service(
-        "auth.throttle", lambda: LoginThrottle(s.login_max_failures, s.login_window_s, ctx.clock)
+        "auth.throttle",
+        # Counts in the store: they survive a restart and every worker shares them (issue 13).
+        lambda: LoginThrottle(s.login_max_failures, s.login_window_s, ctx.clock, ctx.store),
     )
 
 

@@ -1,7 +1,7 @@
 """Sign-in: OAuth2 password tokens for API clients, the /login page and session cookie for people.
 
-Failed sign-ins are throttled per account and per client address (floodpost.auth.throttle; in
-memory, per process). See floodpost.web.security for cookies and CSRF.
+Failed sign-ins are throttled per (account, address) and per address, with a slower global
+back-off per account (floodpost.auth.throttle; counts in the store). See floodpost.web.security for cookies and CSRF.
 """
 
 from __future__ import annotations
@@ -33,7 +33,7 @@ def _sign_in(request: Request, ctx: Context, username: str, password: str) -> tu
     if user is None:
         throttle.record_failure(username, address)
         raise Unauthorized("wrong user name or password")
-    throttle.record_success(username)
+    throttle.record_success(username, address)
     token = issue_token(ctx.secret_key, user.name, user.role, ttl_s=ttl_s(ctx), now=ctx.clock())
     return token, user.role
 

@@ -73,14 +73,16 @@ def verify_token(key: str, token: str | None, *, now: float) -> Claims | None:
     return Claims(str(name), str(role), float(expiry), str(nonce), issued)
 
 
-def issue_csrf(key: str) -> str:
-    """A random CSRF value signed by the server (a cookie planted by a sibling site fails)."""
+def issue_csrf(key: str, session: str = "") -> str:
+    """A random CSRF value signed by the server (a cookie planted by a sibling site fails) and
+    bound to `session` (the session token's nonce; "" before sign-in), so a value read from one
+    session is worth nothing in another (issue 13)."""
     nonce = secrets.token_urlsafe(18)
-    return f"{nonce}.{_sign(key, 'csrf', nonce)}"
+    return f"{nonce}.{_sign(key, 'csrf', f'{session}|{nonce}')}"
 
 
-def csrf_is_genuine(key: str, value: str | None) -> bool:
+def csrf_is_genuine(key: str, value: str | None, session: str = "") -> bool:
     if not value or len(value) > 200 or value.count(".") != 1:
         return False
     nonce, sig = value.split(".")
-    return hmac.compare_digest(sig, _sign(key, "csrf", nonce))
+    return hmac.compare_digest(sig, _sign(key, "csrf", f"{session}|{nonce}"))

@@ -21,6 +21,7 @@ from floodpost.storage import open_store
 from floodpost.storage.base import Store
 from floodpost.web.deps import Context
 from floodpost.web.errors import install_error_handlers
+from floodpost.web.headers import SecurityHeaders
 
 # One router per resource. A module may also define `setup(app, ctx)` for start-up work
 # (an event broker, a background task) so that features never need to edit this file.
@@ -82,6 +83,7 @@ def create_app(
     # Phones on poor links and the big screen's first load both pay for every byte; Starlette's
     # gzip leaves text/event-stream alone, so the live stream is not buffered.
     app.add_middleware(GZipMiddleware, minimum_size=1024, compresslevel=6)
+    app.add_middleware(SecurityHeaders, settings=settings)  # CSP, nosniff, … (issue 13)
     app.mount("/static", StaticFiles(directory=web_dir() / "static"), name="static")
     for name in ROUTERS:
         module = importlib.import_module(f"floodpost.web.routers.{name}")

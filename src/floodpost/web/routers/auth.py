@@ -119,7 +119,8 @@ def login(
     ctx: Context = Depends(get_ctx),
 ) -> Response:
     cookie = request.cookies.get(security.CSRF_COOKIE)
-    if not security.csrf_pair_ok(ctx, cookie, csrf_token):
+    session = security.csrf_session(ctx, request.cookies.get(security.SESSION_COOKIE))
+    if not security.csrf_pair_ok(ctx, cookie, csrf_token, session):
         return _login_page(
             request, next_url=next, error="auth.error.csrf", username=username, status_code=403
         )
@@ -146,7 +147,10 @@ def login(
     response = RedirectResponse(safe_next(next, role), status_code=303)
     security.set_session_cookie(request, response, token_value, ttl_s(ctx))
     # A fresh CSRF value per session: one read before sign-in is worth nothing after it.
-    security.set_csrf_cookie(request, response, issue_csrf(ctx.secret_key))
+    # Bound to the new session (issue 13): a value from before sign-in or from another session
+    # is refused.
+    new_session = security.csrf_session(ctx, token_value)
+    security.set_csrf_cookie(request, response, issue_csrf(ctx.secret_key, new_session))
     return response
 
 

@@ -54,7 +54,8 @@ def test_report_appears_without_reload(live_server, offline_page):
     page.evaluate(f"window.FLOODPOST_LIVE.markers['{help_req['id']}'].openPopup()")
     page.click(".leaflet-popup .fp-act-assign")
     page.wait_for_function(
-        f"() => window.FLOODPOST_LIVE.requests['{help_req['id']}'].state === 'assigned'", timeout=3000
+        f"() => window.FLOODPOST_LIVE.requests['{help_req['id']}'].state === 'assigned'",
+        timeout=3000,
     )
     page.evaluate(f"window.FLOODPOST_LIVE.markers['{help_req['id']}'].openPopup()")
     page.fill(".leaflet-popup .fp-act-n", "4")
@@ -70,7 +71,9 @@ def test_report_appears_without_reload(live_server, offline_page):
 
     # The feed filters by kind and flies the map to a report.
     page.select_option("#fp-feed-kind", "evacuation")
-    page.wait_for_function("() => document.querySelectorAll('#fp-feed li').length === 1", timeout=3000)
+    page.wait_for_function(
+        "() => document.querySelectorAll('#fp-feed li').length === 1", timeout=3000
+    )
     page.click(f'#fp-feed li[data-id="{evac["id"]}"]')
     page.wait_for_function("() => window.FLOODPOST.map.getZoom() >= 14", timeout=5000)
     assert page.evaluate("window.__marker") == 1

@@ -16,7 +16,7 @@ import uuid
 from typing import Any, Protocol
 
 from floodpost import moments
-from floodpost.errors import InvalidReport, NotFound
+from floodpost.errors import Conflict, InvalidReport, NotFound
 from floodpost.reports.model import KINDS, parse_report
 from floodpost.reports.stored import RoutingLike, build_stored
 from floodpost.storage.base import Store
@@ -77,6 +77,15 @@ def submit_report(
     """Validate, route and durably store one report; returns (stored report, created)."""
     stored, content_hash = prepare_report(router, data, reporter=reporter, received_ts=received_ts)
     return store.create_report(stored, content_hash, actor=reporter)
+
+
+def check_resend(stored: dict[str, Any], created: bool, *, viewer: str, role: str) -> None:
+    """A resend under an id someone else's report already has is a conflict (issue 13): a field
+    member who guesses or copies another member's report id must not get that report back, even
+    with identical content. Raised before anything of it is answered."""
+    if created or role in SEE_ALL_ROLES or stored.get("reporter") == viewer:
+        return
+    raise Conflict("a different report with this id already exists", field="id", code="id_conflict")
 
 
 def parse_since(value: str | None) -> float | None:

@@ -72,6 +72,7 @@ async def store_report(request: Request, who: Principal, data: Any) -> JSONRespo
         stored, created = await run_in_threadpool(
             ctx.store.create_report, stored, content_hash, actor=who.name
         )
+    intake.check_resend(stored, created, viewer=who.name, role=who.role)
     if created:
         return _json(stored, 201, location=f"/api/reports/{stored['id']}")
     return _json(stored, 200)

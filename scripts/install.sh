@@ -2,8 +2,8 @@
 # Installs what floodpost and its tests need on a fresh Debian machine (Python 3.11+ present):
 # system packages from apt (Chromium for browser tests, PostgreSQL 15 + PostGIS for the second
 # backend, poppler for checking the printed review) and the Python environment in .venv.
-#   scripts/install.sh          everything (service + tests)
-#   scripts/install.sh --app    only what the service needs
+#   scripts/install.sh          everything (service + tests): requirements-test.lock
+#   scripts/install.sh --app    only what the service needs: requirements.lock
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -28,10 +28,12 @@ PY=${PYTHON:-python3}
 if [ ! -x .venv/bin/python ]; then
     "$PY" -m venv .venv
 fi
-.venv/bin/python -m pip install -q --upgrade pip
-if [ "$mode" = "--app" ]; then
-    .venv/bin/python -m pip install -q -e .
-else
-    .venv/bin/python -m pip install -q -e '.[test]'
-fi
+# Every third-party package comes pinned from a lock file and is checked against its sha256
+# hashes (pip refuses anything unpinned, unhashed or different); the build backend is in the lock
+# too, so the project itself installs without build isolation fetching anything. Regenerate the
+# locks with scripts/lock.sh, audit them with scripts/audit.sh (docs/OPERATIONS.md, releases).
+lock=requirements-test.lock
+[ "$mode" = "--app" ] && lock=requirements.lock
+.venv/bin/python -m pip install -q --require-hashes -r "$lock"
+.venv/bin/python -m pip install -q --no-deps --no-build-isolation -e .
 echo "install: done ($(.venv/bin/python --version))"

@@ -4,6 +4,7 @@ it. Each of these ends the account's sessions at once (floodpost.auth.sessions).
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from urllib.parse import quote
 
 from fastapi import APIRouter, Depends, Form, Request
@@ -113,7 +114,9 @@ async def end_sessions(
     return await _act(request, accounts.end_sessions, name, user, "end_sessions")
 
 
-async def _act(request: Request, action, name: str, user: Principal, notice: str) -> Response:  # type: ignore[no-untyped-def]
+async def _act(
+    request: Request, action: Callable[..., None], name: str, user: Principal, notice: str
+) -> Response:
     ctx = get_ctx(request)
     try:
         await run_in_threadpool(action, ctx.store, name, actor=user.name)

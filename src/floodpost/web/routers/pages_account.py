@@ -102,14 +102,20 @@ async def set_password(
     return _back("passwd")
 
 
+# The form's only field; checked by the security dependency (declared here for /openapi.json).
+CSRF_FORM = Form("", description="the fp_csrf cookie's value (cookie sessions)")
+
+
 @router.post("/account/users/{name}/disable")
-async def disable(request: Request, name: str, user: Principal = Depends(commander)) -> Response:
+async def disable(
+    request: Request, name: str, csrf_token: str = CSRF_FORM, user: Principal = Depends(commander)
+) -> Response:
     return await _act(request, accounts.disable_account, name, user, "disable")
 
 
 @router.post("/account/users/{name}/end-sessions")
 async def end_sessions(
-    request: Request, name: str, user: Principal = Depends(commander)
+    request: Request, name: str, csrf_token: str = CSRF_FORM, user: Principal = Depends(commander)
 ) -> Response:
     return await _act(request, accounts.end_sessions, name, user, "end_sessions")
 

@@ -16,7 +16,7 @@ import uuid
 from typing import Any, Protocol
 
 from floodpost import moments
-from floodpost.errors import Conflict, InvalidReport, NotFound
+from floodpost.errors import Conflict, InvalidInput, InvalidReport, NotFound
 from floodpost.reports.model import KINDS, parse_report
 from floodpost.reports.stored import RoutingLike, build_stored
 from floodpost.storage.base import Store
@@ -94,7 +94,10 @@ def parse_since(value: str | None) -> float | None:
     every moment below (1970) but not above: a filter far in the future just matches nothing."""
     if value is None or value == "":
         return None
-    return moments.parse_moment(value.replace(" ", "+"), "since", future_s=math.inf)
+    try:
+        return moments.parse_moment(value.replace(" ", "+"), "since", future_s=math.inf)
+    except InvalidInput as exc:  # a report query parameter: the reports' own error code
+        raise InvalidReport(exc.message, field="since") from None
 
 
 def list_visible(

@@ -25,7 +25,7 @@ from pathlib import Path
 from floodpost.geo.catalogue import Catalogue
 from floodpost.paths import default_geodata
 from floodpost.replay import simulate as sim
-from floodpost.storage import common, open_store
+from floodpost.storage import bulk, common, open_store
 from floodpost.storage import sqlite as sqlite_store
 
 
@@ -39,8 +39,8 @@ def baseline(path: Path, reports: list, chunk: int) -> float:
         conn.execute(f"PRAGMA {pragma}")
     conn.execute(f"CREATE TABLE reports ({common.REPORT_FIELDS})")
     t0 = time.perf_counter()
-    for batch in common.batches(reports, chunk):
-        rows, _changes, _sums = common.bulk_rows(batch, "bench")
+    for batch in bulk.batches(reports, chunk):
+        rows, _changes, _sums = bulk.bulk_rows(batch, "bench")
         conn.execute("BEGIN IMMEDIATE")
         conn.executemany(common.INSERT_REPORT, rows)
         conn.execute("COMMIT")

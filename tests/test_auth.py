@@ -158,10 +158,10 @@ def test_disabled_or_demoted_user_loses_access(client, ctx):
     assert client.get("/api/auth/me", headers=headers).json()["role"] == "commander"
     # Re-role the account directly in the store, then let the short user cache forget it.
     ctx.store._write(lambda c: c.execute("UPDATE users SET role = 'viewer' WHERE name = 'chen'"))
-    ctx.services["auth.users"].forget("chen")
+    ctx.users.forget("chen")
     assert client.get("/api/auth/me", headers=headers).json()["role"] == "viewer"
     ctx.store._write(lambda c: c.execute("UPDATE users SET disabled = 1 WHERE name = 'chen'"))
-    ctx.services["auth.users"].forget("chen")
+    ctx.users.forget("chen")
     assert client.get("/api/auth/me", headers=headers).status_code == 401
     r = client.post("/api/auth/token", data={"username": "chen", "password": PASSWORD})
     assert r.status_code == 401

@@ -48,16 +48,16 @@ def test_report_appears_without_reload(live_server, offline_page):
     page.wait_for_selector(f'#fp-feed li[data-id="{help_req["id"]}"]', timeout=3000)
     page.wait_for_function("() => document.querySelector('[data-total=open_help_requests]').textContent === '1'",
                            timeout=3000)  # fmt: skip
-    assert page.evaluate(f"!!window.FLOODPOST_LIVE.markers['{help_req['id']}']")
+    assert page.evaluate(f"!!window.floodpost.live.markers['{help_req['id']}']")
 
     # Drive the lifecycle from the popup: assign (to the zone owner), then resolve as rescued 4.
-    page.evaluate(f"window.FLOODPOST_LIVE.markers['{help_req['id']}'].openPopup()")
+    page.evaluate(f"window.floodpost.live.markers['{help_req['id']}'].openPopup()")
     page.click(".leaflet-popup .fp-act-assign")
     page.wait_for_function(
-        f"() => window.FLOODPOST_LIVE.requests['{help_req['id']}'].state === 'assigned'",
+        f"() => window.floodpost.live.requests['{help_req['id']}'].state === 'assigned'",
         timeout=3000,
     )
-    page.evaluate(f"window.FLOODPOST_LIVE.markers['{help_req['id']}'].openPopup()")
+    page.evaluate(f"window.floodpost.live.markers['{help_req['id']}'].openPopup()")
     page.fill(".leaflet-popup .fp-act-n", "4")
     page.click(".leaflet-popup .fp-act-rescued")
     page.wait_for_function("() => document.querySelector('[data-total=open_help_requests]').textContent === '0'",
@@ -75,7 +75,7 @@ def test_report_appears_without_reload(live_server, offline_page):
         "() => document.querySelectorAll('#fp-feed li').length === 1", timeout=3000
     )
     page.click(f'#fp-feed li[data-id="{evac["id"]}"]')
-    page.wait_for_function("() => window.FLOODPOST.map.getZoom() >= 14", timeout=5000)
+    page.wait_for_function("() => window.floodpost.commandPost.map.getZoom() >= 14", timeout=5000)
     assert page.evaluate("window.__marker") == 1
     assert page.page_errors == [] and page.blocked == []
 
@@ -88,12 +88,12 @@ def test_link_down_shows_and_catches_up(live_server, offline_page):
     page.wait_ready()
     page.wait_for_selector('#fp-link[data-state="up"]', timeout=10_000)
     # Cut the stream: the page shows it, and reports made meanwhile arrive after reconnecting.
-    page.evaluate("window.FLOODPOST_LIVE.source.close(); window.FLOODPOST_LIVE.source.onerror()")
+    page.evaluate("window.floodpost.live.source.close(); window.floodpost.live.source.onerror()")
     page.wait_for_selector('#fp-link[data-state="down"]', timeout=3000)
     missed = report(people=5)
     h = bearer_for(live_server, "staff2")
     assert httpx.post(live_server.url + "/api/reports", json=missed, headers=h).status_code == 201
-    page.evaluate("window.FLOODPOST_LIVE.reconnect()")
+    page.evaluate("window.floodpost.live.reconnect()")
     page.wait_for_selector(f'#fp-feed li[data-id="{missed["id"]}"]', timeout=5000)
     page.wait_for_selector('#fp-link[data-state="up"]', timeout=5000)
 

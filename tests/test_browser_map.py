@@ -44,9 +44,9 @@ def layer_counts(server) -> dict[str, int]:
 def drawn(page) -> dict:
     return page.evaluate(
         """() => ({
-            counts: window.FLOODPOST.counts,
-            onMap: Object.fromEntries(Object.entries(window.FLOODPOST.layers)
-                .map(([id, layer]) => [id, window.FLOODPOST.map.hasLayer(layer)])),
+            counts: window.floodpost.commandPost.counts,
+            onMap: Object.fromEntries(Object.entries(window.floodpost.commandPost.layers)
+                .map(([id, layer]) => [id, window.floodpost.commandPost.map.hasLayer(layer)])),
             svgPaths: document.querySelectorAll('.leaflet-overlay-pane svg path').length,
             markers: document.querySelectorAll('.leaflet-marker-pane .awesome-marker').length,
             tiles: document.querySelectorAll('.leaflet-tile').length,
@@ -116,7 +116,7 @@ def test_gcj02_port_matches_python(live_server, offline_page):
     offline_page.wait_ready()
     points = [(110.155, 26.581), (109.9, 26.4), (116.391, 39.907), (2.35, 48.85)]
     got = offline_page.evaluate(
-        "pts => pts.map(([lon, lat]) => window.FloodpostGcj02.wgs84ToGcj02(lon, lat))", points
+        "pts => pts.map(([lon, lat]) => window.floodpost.gcj02.wgs84ToGcj02(lon, lat))", points
     )
     for (lon, lat), (jlon, jlat) in zip(points, got, strict=True):
         plon, plat = wgs84_to_gcj02(lon, lat)
@@ -148,7 +148,7 @@ def test_hostile_names_in_geodata_stay_text(server_factory, offline_page, tmp_pa
             // folium binds tooltips and popups on the whole GeoJson group; firing the events a
             // pointer would fire on one feature (propagated to the group) opens them for it.
             const out = [];
-            const F = window.FLOODPOST;
+            const F = window.floodpost.commandPost;
             const show = (group, layer) => {
                 const latlng = layer.getCenter ? layer.getCenter() : layer.getLatLng();
                 layer.fire("mouseover", {latlng: latlng}, true);

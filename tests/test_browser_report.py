@@ -347,7 +347,7 @@ def test_server_refusals_are_shown_with_their_reason(server, phone):
     # The same id with other content (409) and an impossible place (422), through the outbox.
     invalid_id = str(uuid.uuid4())
     phone.evaluate(
-        "([a, b]) => Promise.all([FPOutbox.save(a, {}), FPOutbox.save(b, {})])",
+        "([a, b]) => Promise.all([floodpost.outbox.save(a, {}), floodpost.outbox.save(b, {})])",
         [{**base, "id": conflict_id, "people": 3}, {**base, "id": invalid_id, "lon": 500}],
     )
     wait_state(phone, conflict_id, "refused")

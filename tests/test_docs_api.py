@@ -57,6 +57,24 @@ CONTRACT_ROUTES = frozenset(
         ("GET", "/review"),
     }
 )
+# Routes the contract already describes for open issues, not built yet: the mirror test counts
+# them as part of the contract, test_every_contract_route_exists does not require them, and
+# test_pending_contract_routes_are_not_served fails once one is served, so it moves up to
+# CONTRACT_ROUTES with its tests in the change that builds it.
+CONTRACT_PENDING = {
+    ("POST", "/api/readings"): 9,
+    ("GET", "/api/readings"): 9,
+    ("GET", "/api/warnings"): 9,
+    ("POST", "/api/orders"): 10,
+    ("GET", "/api/orders"): 10,
+    ("GET", "/api/orders/{id}"): 10,
+    ("POST", "/api/orders/{id}/ack"): 10,
+    ("POST", "/api/orders/{id}/cancel"): 10,
+    ("GET", "/api/orders/{id}/cap"): 10,
+    ("GET", "/api/alerts.atom"): 10,
+    ("GET", "/api/rollcall"): 10,
+    ("POST", "/api/rollcall/{household_id}"): 10,
+}
 CONTRACT_MD = ROOT.parent / "shared" / "docs" / "CONTRACT.md"
 
 
@@ -110,8 +128,10 @@ def _contract_routes_from(text: str) -> set[tuple[str, str]]:
         if not line.startswith("| `"):
             continue
         cell = line.replace("\\|", "/").split("|")[1]  # `csv\|xlsx` is one cell
-        if in_pages:
-            found.add(("GET", cell.strip().strip("`")))
+        if in_pages:  # `/report` (field): the path is the backticked part
+            page = re.search(r"`([^`]+)`", cell)
+            if page:
+                found.add(("GET", page.group(1)))
             continue
         last_base = None
         for method, path in re.findall(r"`(?:(GET|POST|PUT|PATCH|DELETE) )?([^`]+)`", cell):
@@ -126,11 +146,19 @@ def _contract_routes_from(text: str) -> set[tuple[str, str]]:
 @pytest.mark.skipif(not CONTRACT_MD.is_file(), reason="shared/docs/CONTRACT.md not beside the repo")
 def test_contract_mirror_is_current():
     from_contract = _contract_routes_from(CONTRACT_MD.read_text(encoding="utf-8"))
-    assert from_contract == set(CONTRACT_ROUTES), (
-        "CONTRACT_ROUTES no longer mirrors shared/docs/CONTRACT.md: "
-        f"only in contract {sorted(from_contract - CONTRACT_ROUTES)}, "
-        f"only here {sorted(CONTRACT_ROUTES - from_contract)}"
+    mirrored = CONTRACT_ROUTES | CONTRACT_PENDING.keys()
+    assert from_contract == mirrored, (
+        "CONTRACT_ROUTES + CONTRACT_PENDING no longer mirror shared/docs/CONTRACT.md: "
+        f"only in contract {sorted(from_contract - mirrored)}, "
+        f"only here {sorted(mirrored - from_contract)}"
     )
+
+
+def test_pending_contract_routes_are_not_served(app):
+    served = {(m, _shape(p)) for m, p in app_routes(app)}
+    built = sorted(r for r in CONTRACT_PENDING if (r[0], _shape(r[1])) in served)
+    assert built == [], f"served now: move them from CONTRACT_PENDING to CONTRACT_ROUTES: {built}"
+    assert not CONTRACT_ROUTES & CONTRACT_PENDING.keys()
 
 
 def test_route_pattern_reads_headings_and_table_rows():

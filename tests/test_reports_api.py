@@ -254,9 +254,20 @@ def test_listing_bad_filters(client, users, query, field):
     assert r.status_code == 422 and r.json()["field"] == field
 
 
-def test_listing_default_limit_is_ten_thousand(client, users):
+def test_listing_default_limit_is_ten_thousand(client, users, ctx, catalogue):
+    from floodpost.replay.simulate import build_reports
+
+    reports = build_reports(catalogue, 10_050, seed=3)  # a few events are corrections
+    n = len(reports)
+    assert n > 10_000
+    ctx.store.bulk_load(reports, actor="test")
+    default = client.get("/api/reports", headers=users["cmd"]).json()
+    assert len(default["reports"]) == 10_000 and default["next_cursor"]
+    rest = client.get(f"/api/reports?cursor={default['next_cursor']}", headers=users["cmd"]).json()
+    assert len(rest["reports"]) == n - 10_000 and rest["next_cursor"] is None
     r = client.get("/api/reports?limit=100000", headers=users["cmd"])
     assert r.status_code == 200
+    assert len(r.json()["reports"]) == n and r.json()["next_cursor"] is None
 
 
 def test_fast_path_and_fastapi_route_agree(settings, catalogue):

@@ -8,7 +8,7 @@ from floodpost.clock import ManualClock
 from floodpost.geo.routing import ReportRouter
 from floodpost.live.escalation import Rules
 from floodpost.live.places import places_from_catalogue
-from floodpost.live.silent import silent_zones
+from floodpost.live.silent import zone_silence
 from floodpost.live.state import LiveState
 from tests.live_support import T0, add_report, village_seat
 
@@ -16,6 +16,10 @@ from tests.live_support import T0, add_report, village_seat
 @pytest.fixture(scope="module")
 def router(catalogue):
     return ReportRouter(catalogue)
+
+
+def silent_zones(store, zones, now, hours):
+    return zone_silence(zones, store.last_report_by_zone(list(zones)), now, hours)
 
 
 def test_zone_goes_silent_after_the_configured_hours(store, router, catalogue):

@@ -240,10 +240,11 @@ def test_help_requests_and_reservoirs(sqlite_url, catalogue):
 
 
 def test_escalated_follows_the_live_rules():
-    from floodpost.stats.requests import EscalationLimits, was_escalated
+    from floodpost.rules import EscalationLimits
+    from floodpost.stats.requests import was_escalated
     from floodpost.stats.rollup import HelpRequest
 
-    limits = EscalationLimits(unassigned_s=15 * 60, stale_s=60 * 60)
+    limits = EscalationLimits(unassigned_min=15, stale_min=60)
     t0 = 1_000_000.0
 
     def req(state, assigned=None, en_route=None, resolved=None):
@@ -261,7 +262,8 @@ def test_escalated_follows_the_live_rules():
 
 
 def test_a_resolved_request_corrected_later_keeps_its_resolution_moment():
-    from floodpost.stats.requests import EscalationLimits, was_escalated
+    from floodpost.rules import EscalationLimits
+    from floodpost.stats.requests import was_escalated
     from floodpost.stats.rollup import HelpRequest
 
     t0 = 1_000_000.0
@@ -276,5 +278,5 @@ def test_a_resolved_request_corrected_later_keeps_its_resolution_moment():
     }
     h = HelpRequest.of(body)
     assert h.resolved_end == t0 - 60 + 30 * 60
-    limits = EscalationLimits(unassigned_s=15 * 60, stale_s=60 * 60)
+    limits = EscalationLimits(unassigned_min=15, stale_min=60)
     assert not was_escalated(h, t0 + 10 * 3600, limits)

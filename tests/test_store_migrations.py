@@ -87,9 +87,9 @@ def test_a_v1_database_upgrades_in_place(store_url, router, catalogue):
         ]
         # The old audit rows come through unchanged, and the log goes on after them.
         before = store.changes_after(0)
-        assert [(c.seq, c.report_id, c.report) for c in before] == [
-            (1, rows[0][0]["id"], rows[0][0]),
-            (2, rows[1][0]["id"], rows[1][0]),
+        assert [(c.seq, c.report_id, c.report, c.entity) for c in before] == [
+            (1, rows[0][0]["id"], rows[0][0], "report"),
+            (2, rows[1][0]["id"], rows[1][0], "report"),
         ]
         lon, lat, _ = village_seat(catalogue, 2)
         new, chash = make_report(router, received_ts=T0 + 60, lon=lon, lat=lat)

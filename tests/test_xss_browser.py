@@ -57,11 +57,11 @@ def test_hostile_text_is_shown_as_text(live_server, offline_page):
         assert payload[:60] in feed_text  # shown literally
     # Open every help-request popup (note, contact in a table) and hover the rescue tooltip.
     for rid in ids:
-        page.evaluate(f"window.FLOODPOST_LIVE.markers['{rid}'].openPopup()")
+        page.evaluate(f"window.floodpost.live.markers['{rid}'].openPopup()")
         popup = page.locator(".leaflet-popup-content").inner_text()
         assert PAYLOADS[ids.index(rid)][:60] in popup
     page.evaluate(
-        "window.FLOODPOST_LIVE && Object.values(window.FLOODPOST_LIVE.markers)"
+        "window.floodpost.live && Object.values(window.floodpost.live.markers)"
         ".forEach(function (m) { m.openTooltip && m.openTooltip(); })"
     )
     page.wait_for_timeout(500)

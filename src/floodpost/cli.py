@@ -64,7 +64,7 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def _settings(args: argparse.Namespace, **overrides: object):  # noqa: ANN202
-    from floodpost.settings import Settings
+    from floodpost.settings import load_settings
 
     values: dict[str, Any] = {}  # Any: each field's own type is checked by Settings
     if getattr(args, "db", None):
@@ -75,7 +75,7 @@ def _settings(args: argparse.Namespace, **overrides: object):  # noqa: ANN202
         if getattr(args, name, None) is not None:
             values[name] = getattr(args, name)
     values.update({k: v for k, v in overrides.items() if v is not None})
-    return Settings(**values)
+    return load_settings(**values)
 
 
 def cmd_serve(args: argparse.Namespace) -> int:

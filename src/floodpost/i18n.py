@@ -13,13 +13,14 @@ from __future__ import annotations
 import json
 from functools import cache
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal, get_args
 
 from floodpost.errors import ConfigError
 from floodpost.paths import web_dir
 
 DEFAULT_LANGUAGE = "zh_CN"
-LANGUAGES: tuple[str, ...] = ("zh_CN", "en")
+Language = Literal["zh_CN", "en"]
+LANGUAGES: tuple[str, ...] = get_args(Language)
 # The name of each language in itself, for the language switch.
 LANGUAGE_NAMES = {"zh_CN": "中文", "en": "English"}
 # BCP 47 tag for <html lang> and Intl APIs in the browser.

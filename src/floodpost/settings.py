@@ -3,10 +3,14 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
-from pydantic import Field
+from pydantic import Field, ValidationError, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from floodpost.errors import ConfigError
+from floodpost.geo.gcj02 import Datum, check_datum
+from floodpost.i18n import LANGUAGES, Language, normalise_language
 from floodpost.paths import default_geodata
 
 # Values people paste from examples; a key equal to one of these is refused (CONTRACT).
@@ -35,14 +39,14 @@ class Settings(BaseSettings):
         None, description="Signing key for sessions and tokens; generated beside the db if unset"
     )
     demo: bool = Field(False, description="Demo mode: badge on every page, demo accounts")
-    default_locale: str = Field("zh_CN", description="Interface language when none is chosen")
+    default_locale: Language = Field("zh_CN", description="Interface language when none is chosen")
 
     tile_url: str = Field(
         "https://tile.openstreetmap.org/{z}/{x}/{y}.png",
         description="XYZ basemap template; empty for no basemap (county and townships as base)",
     )
     tile_attribution: str = Field("© OpenStreetMap contributors", description="Basemap credit")
-    tile_crs: str = Field(
+    tile_crs: Datum = Field(
         "wgs84", description="Datum of the basemap tiles: wgs84, or gcj02 for Amap/Tencent tiles"
     )
 
@@ -89,8 +93,49 @@ class Settings(BaseSettings):
         """open_store's keyword arguments for fault handling (storage/faults.py)."""
         return {"busy_timeout_s": self.db_busy_timeout_s, "max_queue": self.write_queue_max}
 
+    @field_validator("default_locale", mode="before")
+    @classmethod
+    def _known_language(cls, value: Any) -> Any:
+        # Tags people write ("zh-CN", "en_US") name a language we ship; anything else is refused
+        # here rather than silently falling back to Chinese on every page.
+        found = normalise_language(value) if isinstance(value, str) else None
+        if found is None:
+            raise ValueError(f"unknown language {value!r}; expected one of {', '.join(LANGUAGES)}")
+        return found
+
+    @field_validator("tile_crs", mode="before")
+    @classmethod
+    def _known_datum(cls, value: Any) -> Any:
+        return check_datum(value) if isinstance(value, str) else value  # names the bad value
+
     def store_path_dir(self) -> Path:
         """Folder beside the database where generated files (the secret key) are kept."""
         if self.db_url.startswith("sqlite:///"):
             return Path(self.db_url.removeprefix("sqlite:///")).expanduser().resolve().parent
         return Path.cwd()
+
+
+def config_error(exc: ValidationError) -> ConfigError:
+    """The first bad setting as a ConfigError naming its environment variable."""
+    first = exc.errors(include_url=False)[0]
+    name = ".".join(str(p) for p in first.get("loc", ())) or "settings"
+    msg = str(first.get("msg", "invalid")).removeprefix("Value error, ")
+    return ConfigError(f"FLOODPOST_{name.upper()}: {msg}", field=name)
+
+
+def checked(settings: Settings) -> Settings:
+    """`settings` validated again (``model_copy(update=...)`` skips validation): a bad value is
+    refused at start-up with a ConfigError naming the variable, never on the first request."""
+    try:
+        Settings.model_validate(settings.model_dump())
+    except ValidationError as exc:
+        raise config_error(exc) from None
+    return settings
+
+
+def load_settings(**values: Any) -> Settings:
+    """Settings from FLOODPOST_* variables and `values`; ConfigError for a bad one."""
+    try:
+        return Settings(**values)
+    except ValidationError as exc:
+        raise config_error(exc) from None

@@ -12,14 +12,14 @@ Points outside China's bounding rectangle are not shifted (the published transfo
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Literal
+from typing import Literal, get_args
 
 import numpy as np
 import shapely
 from numpy.typing import ArrayLike, NDArray
 
 Datum = Literal["wgs84", "gcj02", "bd09"]
-DATUMS: tuple[str, ...] = ("wgs84", "gcj02", "bd09")
+DATUMS: tuple[str, ...] = get_args(Datum)
 
 # Krasovsky 1940 ellipsoid, as used by the GCJ-02 algorithm.
 _A = 6378245.0

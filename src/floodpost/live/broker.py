@@ -132,8 +132,14 @@ class Broker:
 
 
 def format_event(change: Change) -> str:
+    """A report change as `event: report`; any other entity E's change as `event: E`, its data
+    the logged body (the warning, the order... as its own API returns it)."""
     data = json.dumps(change.report, ensure_ascii=False, separators=(",", ":"))
-    return f"id: {change.seq}\nevent: report\ndata: {data}\n\n"
+    return f"id: {change.seq}\nevent: {change.entity}\ndata: {data}\n\n"
+
+
+def _everyone(entity: str, body: dict[str, Any]) -> bool:
+    return True
 
 
 def _reset(seq: int) -> str:
@@ -145,10 +151,19 @@ async def sse_events(
     *,
     after: int | None,
     allow: Callable[[dict[str, Any]], bool] = lambda report: True,
+    allow_entity: Callable[[str, dict[str, Any]], bool] = _everyone,
     keepalive_s: float = 15.0,
     retry_ms: int = 3000,
 ) -> AsyncIterator[str]:
-    """SSE text for one client. `after` = the last event id it saw (None: only new events)."""
+    """SSE text for one client. `after` = the last event id it saw (None: only new events).
+    `allow(report)` filters report changes; `allow_entity(entity, body)` those of other
+    entities (all of them by default)."""
+
+    def shown(change: Change) -> bool:
+        if change.entity == "report":
+            return allow(change.report)
+        return allow_entity(change.entity, change.report)
+
     sub = broker.subscribe()
     store = broker.store
     try:
@@ -162,7 +177,7 @@ async def sse_events(
         elif after is not None:
             while True:
                 page = await asyncio.to_thread(store.changes_after, last, CATCH_UP_PAGE)
-                chunk = [format_event(c) for c in page if allow(c.report)]
+                chunk = [format_event(c) for c in page if shown(c)]
                 if page:
                     last = page[-1].seq
                 if chunk:
@@ -182,7 +197,7 @@ async def sse_events(
                 if change.seq <= last:
                     continue
                 last = change.seq
-                if allow(change.report):
+                if shown(change):
                     chunk.append(format_event(change))
             if chunk:
                 yield "".join(chunk)

@@ -3,8 +3,8 @@
 Computed on read from the open requests and the injectable clock (never stored), so the rule
 changes the moment the settings change, and tests move a ManualClock instead of waiting.
 
-- unassigned: still `new` more than `escalate_unassigned_min` after it was received;
-- stale: no lifecycle step (or, for a new one, no receipt) for more than `escalate_stale_min`;
+- escalated: floodpost.rules.escalation_reasons (unassigned too long, or stale), with the limits
+  in minutes as the settings give them — the same limits the review uses;
 - likely duplicate: another open request within `duplicate_radius_m` whose occurred time is within
   `duplicate_window_min`; the later one points at the earliest (`likely_duplicate_of`) so staff can
   resolve it as a duplicate of that one.
@@ -17,11 +17,16 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
+from floodpost.rules import EscalationLimits, escalation_reasons, state_of
+
 _M_PER_DEG = 111_320.0
 
 
 @dataclass(frozen=True)
 class Rules:
+    """The live map's settings for open requests: the escalation limits (rules.py, minutes)
+    and what counts as a likely duplicate."""
+
     unassigned_min: float
     stale_min: float
     duplicate_radius_m: float
@@ -29,30 +34,23 @@ class Rules:
 
     @classmethod
     def from_settings(cls, s: Any) -> Rules:
+        limits = EscalationLimits.from_settings(s)
         return cls(
-            float(s.escalate_unassigned_min),
-            float(s.escalate_stale_min),
+            limits.unassigned_min,
+            limits.stale_min,
             float(s.duplicate_radius_m),
             float(s.duplicate_window_min),
         )
 
-
-def last_step_ts(report: dict[str, Any]) -> float:
-    return float(report.get("state_ts") or report.get("received_ts") or 0.0)
+    @property
+    def limits(self) -> EscalationLimits:
+        return EscalationLimits(self.unassigned_min, self.stale_min)
 
 
 def escalation(report: dict[str, Any], now: float, rules: Rules) -> list[str]:
-    """Reasons this open request is escalated ([] if none, or if it is resolved)."""
-    state = report.get("state") or "new"
-    if state == "resolved" or report.get("status") != "active":
-        return []
-    reasons = []
-    received = float(report.get("received_ts") or 0.0)
-    if state == "new" and now - received > rules.unassigned_min * 60:
-        reasons.append("unassigned")
-    if now - last_step_ts(report) > rules.stale_min * 60:
-        reasons.append("stale")
-    return reasons
+    """Reasons this open request is escalated ([] if none, or if it is resolved):
+    floodpost.rules.escalation_reasons with these limits."""
+    return escalation_reasons(report, now, rules.limits)
 
 
 def _metres(a: dict[str, Any], b: dict[str, Any]) -> float:
@@ -95,7 +93,7 @@ def likely_duplicates(requests: Iterable[dict[str, Any]], rules: Rules) -> dict[
 
 def annotate(requests: list[dict[str, Any]], now: float, rules: Rules) -> list[dict[str, Any]]:
     """Open requests with `escalated` (reasons), `age_min` and `likely_duplicate_of` added."""
-    open_ = [r for r in requests if (r.get("state") or "new") != "resolved"]
+    open_ = [r for r in requests if state_of(r) != "resolved"]
     dups = likely_duplicates(open_, rules)
     out = []
     for r in open_:

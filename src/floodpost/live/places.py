@@ -10,10 +10,12 @@ from __future__ import annotations
 import threading
 from dataclasses import dataclass, field
 from typing import Any
+from weakref import WeakKeyDictionary
 
 from floodpost.geo.catalogue import Catalogue
 
-_CACHE: dict[int, Places] = {}
+# Keyed by the catalogue itself (weakly), never by id(): an id is reused once its object is gone.
+_CACHE: WeakKeyDictionary[Catalogue, Places] = WeakKeyDictionary()
 _LOCK = threading.Lock()
 
 
@@ -49,7 +51,7 @@ def _records(catalogue: Catalogue, layer_id: str) -> dict[str, dict[str, Any]]:
 def places_from_catalogue(catalogue: Catalogue) -> Places:
     """The place records of a catalogue, built once (catalogues are read-only)."""
     with _LOCK:
-        cached = _CACHE.get(id(catalogue))
+        cached = _CACHE.get(catalogue)
         if cached is not None:
             return cached
     reservoirs = _records(catalogue, "reservoirs")
@@ -66,5 +68,5 @@ def places_from_catalogue(catalogue: Catalogue) -> Places:
         upstream=upstream,
     )
     with _LOCK:
-        _CACHE[id(catalogue)] = places
+        _CACHE[catalogue] = places
     return places

@@ -1,30 +1,14 @@
 """Silent responsibility zones: no report from the zone for `silent_zone_hours`.
 
 Silence is the signal: a zone that stops reporting in a flood may have lost power, telecoms or
-road access, so the command post should call its owner. One indexed MAX per zone
-(reports_zone_occurred), never a scan of the log.
+road access, so the command post should call its owner. The last report time per zone comes
+from `Store.last_report_by_zone` (one indexed MAX per zone, never a scan of the log): a
+retracted report still proves someone there could reach us.
 """
 
 from __future__ import annotations
 
 from typing import Any
-
-from floodpost.storage.base import Store
-
-
-def last_report_by_zone(store: Store, zone_ids: list[str]) -> dict[str, float | None]:
-    """Latest occurred time of any report per zone (None: never reported). A retracted report
-    still proves someone there could reach us; and leaving status out lets the index answer MAX
-    directly."""
-    out: dict[str, float | None] = {}
-    for zid in zone_ids:
-        rows = store.read(
-            "SELECT MAX(occurred_ts) AS ts FROM reports WHERE zone_id = ?",
-            (zid,),
-        )
-        ts = rows[0]["ts"] if rows else None
-        out[zid] = float(ts) if ts is not None else None
-    return out
 
 
 def zone_silence(
@@ -53,9 +37,3 @@ def zone_silence(
             }
         )
     return out
-
-
-def silent_zones(
-    store: Store, zones: dict[str, dict[str, Any]], now: float, silent_hours: float
-) -> list[dict[str, Any]]:
-    return zone_silence(zones, last_report_by_zone(store, list(zones)), now, silent_hours)

@@ -1,28 +1,29 @@
 """The live picture for the command-post map: one JSON snapshot, then deltas on the stream.
 
-The clock-free part (floodpost.live.base) is built once from the `agg` table and indexed queries,
-then advanced change by change as the log grows, so it stays fast with a million events; what
-depends on the clock (escalation, silence) is recomputed on each call.
-
-Population at risk of a village (the denominator of evacuation progress):
-- its whole population if it is low-lying or near a river, or lies downstream of a reservoir whose
-  latest status is danger or failed;
-- otherwise 0 (not at risk) — unless people were evacuated from it anyway, in which case the
-  command post judged it at risk and its whole population counts.
+Two projections of the change log, both fed by the app's one ChangeFollower, make it: the report
+roll-up the review reads too (floodpost.stats.rollup: sums of people, villages, shelters,
+reservoirs, help-request service) and the live map's own (floodpost.live.base: open requests,
+newest report, silent zones). So every figure on the live panel is the review's figure at the
+same log position, by the same rules (floodpost.rules: population at risk, reservoir status,
+escalation). What depends on the clock (escalation, silence) is recomputed on each call.
 """
 
 from __future__ import annotations
 
-import threading
 from typing import Any
 
-from floodpost.live.base import Base, advance, body_of, build
+from floodpost import rules as domain
+from floodpost.live.base import LiveProjection
 from floodpost.live.escalation import Rules, annotate
+from floodpost.live.follower import ChangeFollower
 from floodpost.live.places import Places
 from floodpost.live.silent import zone_silence
+from floodpost.stats.breakdowns import evacuated_until, totals
+from floodpost.stats.requests import service_figures
+from floodpost.stats.risk import at_risk_now, latest_reservoir_reports, people_by_village
+from floodpost.stats.rollup import Rollup, follow
 from floodpost.storage.base import Store
 
-DANGER = ("danger", "failed")
 REQUEST_FIELDS = (
     "id", "lon", "lat", "village_code", "township_code", "zone_id", "responsible", "people",
     "urgency", "state", "assignee", "received_ts", "occurred_ts", "state_ts", "contact",
@@ -52,51 +53,35 @@ def feed(
 ) -> list[dict[str, Any]]:
     """The newest reports first, optionally one kind / one township (indexed by kind or township
     with seq)."""
-    where, params = [], []
-    for column, value in (("kind", kind), ("township_code", township), ("reporter", reporter)):
-        if value:
-            where.append(f"{column} = ?")
-            params.append(value)
-    sql = "SELECT body FROM reports"
-    if where:
-        sql += " WHERE " + " AND ".join(where)
-    sql += " ORDER BY seq DESC LIMIT ?"
-    return [
-        _pick(body_of(r), FEED_FIELDS) for r in store.read(sql, (*params, max(1, min(limit, 500))))
-    ]
+    rows = store.newest_reports(
+        kind=kind, township=township, reporter=reporter, limit=max(1, min(limit, 500))
+    )
+    return [_pick(r, FEED_FIELDS) for r in rows]
 
 
 class LiveState:
-    """Builds snapshots for one store and place set; caches the clock-free part per seq."""
+    """Builds snapshots for one store and place set from the app's follower and report roll-up
+    (made here when not given: a state of its own, as in tests)."""
 
-    def __init__(self, store: Store, places: Places, rules: Rules, silent_hours: float) -> None:
+    def __init__(
+        self,
+        store: Store,
+        places: Places,
+        rules: Rules,
+        silent_hours: float,
+        *,
+        follower: ChangeFollower | None = None,
+        rollup: Rollup | None = None,
+    ) -> None:
         self.store = store
         self.places = places
         self.rules = rules
         self.silent_hours = silent_hours
-        self._lock = threading.Lock()
-        self._base: Base | None = None
-        self._build_lock = threading.Lock()
-
-    def _load_base(self) -> Base:
-        seq = self.store.last_change_seq()
-        with self._lock:
-            current = self._base
-        if current is not None and current.seq == seq:
-            return current
-        # One builder at a time; others wait for its result rather than repeating the work.
-        with self._build_lock:
-            with self._lock:
-                current = self._base
-            if current is not None and current.seq >= seq:
-                return current
-            if current is None:
-                fresh = build(self.store, self.places)
-            else:
-                fresh = advance(self.store, self.places, current, seq)
-            with self._lock:
-                self._base = fresh
-            return fresh
+        self.follower = follower or ChangeFollower(store)
+        self.rollup = rollup or follow(self.follower)
+        self.risk = domain.RiskPlaces.of(places.villages, places.reservoirs)
+        self.live = LiveProjection(store, list(places.zones))
+        self.follower.subscribe(self.live, seed=self.live.seed)
 
     def snapshot(
         self, now: float, *, reporter: str | None = None, with_requests: bool = True
@@ -105,28 +90,28 @@ class LiveState:
         their own; aggregates stay county-wide, as on a public situation board. Without
         `with_requests` the open requests are counted but not listed (a page refreshing its
         aggregates already follows each request on the stream)."""
-        b = self._load_base()
-        people = {k: v[1] for k, v in b.sums.items()}
-
-        def total(kind: str, subtype: str | None = None) -> int:
-            return sum(v for (k, s), v in people.items() if k == kind and subtype in (None, s))
-
-        reservoirs = self._reservoirs(b)
-        danger_villages = {c for r in reservoirs if r["status"] in DANGER for c in r["downstream"]}
-        villages = self._villages(b, danger_villages)
+        with self.follower.current() as seq:
+            rollup = self.rollup
+            sums = rollup.memo("totals", lambda: totals(rollup))
+            reservoirs = self._reservoirs(rollup)
+            villages = self._villages(rollup, reservoirs)
+            shelters = self._shelters(rollup)
+            service = service_figures(rollup)
+            requests = list(self.live.requests.values())
+            latest = self.live.latest or {}
+            zone_last = self.live.zone_last()
         remaining = {v["code"]: v["remaining"] for v in villages}
         for r in reservoirs:
             r["not_evacuated"] = sum(remaining.get(c, 0) for c in r["downstream"])
-        requests = list(b.requests.values())
         if reporter is not None:
             requests = [r for r in requests if r.get("reporter") == reporter]
         annotated = annotate(requests, now, self.rules)
-        deaths, missing = total("incident", "death"), total("incident", "missing")
+        deaths, missing = sums["deaths"], sums["missing"]
         failed = sum(1 for r in reservoirs if r["status"] == "failed")
-        in_danger = sum(1 for r in reservoirs if r["status"] in DANGER)
-        totals = {
-            "evacuated": total("evacuation"),
-            "rescued": total("rescue"),
+        in_danger = sum(1 for r in reservoirs if domain.in_danger(r["status"]))
+        totals_out = {
+            "evacuated": sums["evacuated"],
+            "rescued": sums["rescued"],
             "deaths": deaths,
             "missing": missing,
             "open_help_requests": len(annotated),
@@ -134,17 +119,17 @@ class LiveState:
             "escalated_help_requests": sum(1 for r in annotated if r["escalated"]),
             "reservoirs_in_danger": in_danger,
             "reservoirs_failed": failed,
-            "latest_report_ts": (b.latest or {}).get("received_ts"),
-            "latest_occurred_ts": (b.latest or {}).get("occurred_ts"),
+            "latest_report_ts": latest.get("received_ts"),
+            "latest_occurred_ts": latest.get("occurred_ts"),
             "guarantees": {
                 # 两个确保: 不垮一库一坝 (no reservoir or dam fails), 不死一人 (nobody dies).
                 "no_dam_fails": "broken" if failed else ("at_risk" if in_danger else "kept"),
                 "nobody_dies": "broken" if deaths else ("at_risk" if missing else "kept"),
             },
         }
-        zones = zone_silence(self.places.zones, b.zone_last, now, self.silent_hours)
+        zones = zone_silence(self.places.zones, zone_last, now, self.silent_hours)
         return {
-            "seq": b.seq,
+            "seq": seq,
             "now": now,
             "rules": {
                 "escalate_unassigned_min": self.rules.unassigned_min,
@@ -153,10 +138,10 @@ class LiveState:
                 "duplicate_window_min": self.rules.duplicate_window_min,
                 "silent_zone_hours": self.silent_hours,
             },
-            "totals": totals,
-            "service": {**b.service(), "open": len(annotated)},
+            "totals": totals_out,
+            "service": {**service, "open": len(annotated)},
             "villages": villages,
-            "shelters": self._shelters(b),
+            "shelters": shelters,
             "reservoirs": reservoirs,
             "zones": zones,
             "requests": [
@@ -172,31 +157,35 @@ class LiveState:
             else None,
         }
 
-    def _reservoirs(self, b: Base) -> list[dict[str, Any]]:
+    def _reservoirs(self, rollup: Rollup) -> list[dict[str, Any]]:
+        latest = latest_reservoir_reports(rollup)
         out = []
         for rid, res in self.places.reservoirs.items():
-            st = b.reservoirs.get(rid) or {}
+            found = latest.get(rid)
             out.append(
                 {
                     "id": rid,
                     "name": res.get("name"),
                     "lon": res.get("lon"),
                     "lat": res.get("lat"),
-                    "status": st.get("status", "normal"),
-                    "since_ts": st.get("since_ts"),
-                    "report_id": st.get("report_id"),
-                    "downstream": [str(c) for c in res.get("downstream_villages") or []],
+                    "status": found[1].status if found else "normal",
+                    "since_ts": found[1].occurred_ts if found else None,
+                    "report_id": found[0] if found else None,
+                    "downstream": list(self.risk.downstream.get(rid, ())),
                 }
             )
         return out
 
-    def _villages(self, b: Base, danger: set[str]) -> list[dict[str, Any]]:
+    def _villages(self, rollup: Rollup, reservoirs: list[dict[str, Any]]) -> list[dict[str, Any]]:
+        below = self.risk.below_danger({r["id"]: r["status"] for r in reservoirs})
+        at_risk_of = at_risk_now(rollup, self.risk)
+        evacuated_of = people_by_village(rollup, "evacuated")
+        rescued_of = people_by_village(rollup, "rescued")
         out = []
         for code, v in self.places.villages.items():
-            population = int(v.get("population") or 0)
-            evacuated = b.by_village.get(("evacuation", code), 0)
-            flagged = bool(v.get("low_lying") or v.get("near_river")) or code in danger
-            at_risk = population if (flagged or evacuated) else 0
+            population = self.risk.population.get(code, 0)
+            evacuated = evacuated_of.get(code, 0)
+            at_risk = at_risk_of.get(code, 0)
             out.append(
                 {
                     "code": code,
@@ -207,17 +196,18 @@ class LiveState:
                     "evacuated": evacuated,
                     "remaining": max(0, at_risk - evacuated),
                     "progress": round(min(1.0, evacuated / at_risk), 3) if at_risk else None,
-                    "rescued": b.by_village.get(("rescue", code), 0),
-                    "downstream_of_danger": code in danger,
+                    "rescued": rescued_of.get(code, 0),
+                    "downstream_of_danger": code in below,
                 }
             )
         return out
 
-    def _shelters(self, b: Base) -> list[dict[str, Any]]:
+    def _shelters(self, rollup: Rollup) -> list[dict[str, Any]]:
+        _, by_shelter = rollup.memo("evacuated_until_now", lambda: evacuated_until(rollup, None))
         out = []
         for sid, s in self.places.shelters.items():
             capacity = int(s.get("capacity") or 0)
-            occupancy = b.by_shelter.get(sid, 0)
+            occupancy = by_shelter.get(sid, 0)
             out.append(
                 {
                     "id": sid,

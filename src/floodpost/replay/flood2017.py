@@ -32,7 +32,7 @@ from typing import Any
 from floodpost.geo.routing import ReportRouter
 from floodpost.reports.lifecycle import rescue_id_for
 from floodpost.reports.model import iso_utc, parse_report
-from floodpost.reports.stored import LOCAL_TZ, RoutingOf, build_stored
+from floodpost.reports.stored import LOCAL_TZ, RoutingOf, as_record, build_stored
 
 EVACUATED = 59_700
 RESCUED = 1_960
@@ -122,7 +122,7 @@ class _Plan:
         stored = build_stored(
             created, self.router.route(lon, lat), reporter=reporter, received_ts=received
         )
-        step = Step(received, "create", stored["id"], stored, created.content_hash())
+        step = Step(received, "create", stored["id"], as_record(stored), created.content_hash())
         self.steps.append(step)
         return step
 
@@ -417,7 +417,7 @@ def apply_step(report: dict[str, Any], step: Step) -> list[tuple[dict[str, Any],
         created, RoutingOf.of(report), reporter=report["reporter"], received_ts=step.ts
     )
     rescue["help_request_id"] = report["id"]
-    return [(rescue, created.content_hash())]
+    return [(as_record(rescue), created.content_hash())]
 
 
 def build_log(catalogue: Any, seed: int = 2017) -> list[tuple[dict[str, Any], str]]:

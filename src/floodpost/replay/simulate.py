@@ -79,7 +79,12 @@ def _canon_hash(submitted: dict[str, Any]) -> str:
 
 
 def _iso_z(ts: np.ndarray) -> np.ndarray:
-    return np.char.add(np.datetime_as_string((ts * 1000).astype("datetime64[ms]"), unit="ms"), "Z")
+    """iso_utc of each timestamp, vectorised: rounded to the microsecond as
+    datetime.fromtimestamp does (whole seconds and fraction apart, half to even), then cut to
+    milliseconds as isoformat does."""
+    whole = np.floor(ts)
+    micros = whole.astype("int64") * 1_000_000 + np.round((ts - whole) * 1e6).astype("int64")
+    return np.char.add(np.datetime_as_string(micros.astype("datetime64[us]"), unit="ms"), "Z")
 
 
 def _iso_local(ts: np.ndarray) -> np.ndarray:
@@ -182,7 +187,9 @@ def iter_chunks(
     kind_l, village_l, subtype_l, urgency_l = (
         kind.tolist(), village.tolist(), subtype.tolist(), urgency.tolist()
     )  # fmt: skip
-    occurred_l, received_l, delay_l = occurred.tolist(), received.tolist(), delay.tolist()
+    # occurred_at is written to the second, and occurred_ts is read back from it (build_stored).
+    occurred_l, received_l = np.floor(occurred).tolist(), received.tolist()
+    delay_l = delay.tolist()
     lon_l, lat_l, people_l, pick_l = lon.tolist(), lat.tolist(), people.tolist(), pick.tolist()
     hexes = [f"{hi & 0x7FFFFFFFFFFFFFFF:016x}{lo & _MASK64:016x}" for hi, lo in ids.tolist()]
     kinds, subtypes, urgencies = KINDS.tolist(), SUBTYPES.tolist(), URGENCIES.tolist()
@@ -298,7 +305,7 @@ def _lifecycle(
             r.update(state="en_route", en_route_ts=t0 + 2 * step, state_ts=t0 + 2 * step)
         return None
     done = t0 + 3 * step + (pick[0] * 4 * 3600)
-    done_at = _iso1(done)  # formatted once: it is five fields of the request and its rescue
+    done_at = _iso1(done)  # formatted once: it is four fields of the request and its rescue
     r.update(state="resolved", assignee=team, assigned_ts=t0 + step, en_route_ts=t0 + 2 * step,
              state_ts=done, resolved_ts=done, resolved_at=done_at, updated_ts=done,
              updated_at=done_at, version=4)  # fmt: skip
@@ -307,7 +314,11 @@ def _lifecycle(
         r.update(resolution="rescued", rescued=n)
         rescue_id = rescue_id_for(r["id"])
         r["rescue_id"] = rescue_id
-        sub = {"id": rescue_id, "kind": "rescue", "occurred_at": done_at, "lon": r["lon"],
+        # The rescue's occurred_at as the API stores it: parsed, then written by pydantic
+        # ("...:40Z" on a whole second, "...:40.123000Z" otherwise), and occurred_ts read from it.
+        occurred_at = _pydantic_utc(done_at)
+        occurred_ts = datetime.fromisoformat(occurred_at).timestamp()
+        sub = {"id": rescue_id, "kind": "rescue", "occurred_at": occurred_at, "lon": r["lon"],
                "lat": r["lat"], "village_code": r["village_code"], "people": n, "note": "",
                "accuracy_m": None, "shelter_id": None, "team": team, "subtype": "other",
                "reservoir_id": None, "reservoir_status": None, "urgency": "normal",
@@ -315,7 +326,7 @@ def _lifecycle(
         chash = _canon_hash(sub)
         rescue = dict(sub)
         rescue.update(
-            occurred_ts=done, received_at=done_at, received_ts=done, updated_at=done_at,
+            occurred_ts=occurred_ts, received_at=done_at, received_ts=done, updated_at=done_at,
             updated_ts=done, township_code=r["township_code"], zone_id=r["zone_id"],
             responsible=r["responsible"], outside_county=False, distance_outside_m=0.0,
             reporter=ACTOR, status="active", version=1, subtype=None, reservoir_id=None,
@@ -328,6 +339,12 @@ def _lifecycle(
 
 def _iso1(ts: float) -> str:
     return datetime.fromtimestamp(ts, UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
+
+
+def _pydantic_utc(iso_ms: str) -> str:
+    """How ReportCreate writes back an occurred_at of "YYYY-MM-DDTHH:MM:SS.mmmZ"."""
+    head, _, frac = iso_ms.removesuffix("Z").partition(".")
+    return f"{head}Z" if frac.strip("0") == "" else f"{head}.{frac}000Z"
 
 
 def _corrections(store: Store, reports: list[dict[str, Any]], count: int, seed: int) -> int:

@@ -13,22 +13,12 @@ from typing import Any
 from floodpost.errors import Conflict, InvalidReport, NotFound
 from floodpost.reports.intake import Router, canonical_id
 from floodpost.reports.model import ReportCreate, iso_utc, parse_report
-from floodpost.reports.stored import build_stored
+from floodpost.reports.stored import LIFECYCLE, RoutingOf, build_stored
 from floodpost.storage.base import Change, Store
 
 MAX_REASON_CHARS = 500
 CORRECTABLE = tuple(name for name in ReportCreate.model_fields if name != "id")
 PLACE_FIELDS = frozenset({"lon", "lat", "village_code"})
-# Help-request lifecycle (owned by the requests feature): a correction of the content keeps it.
-LIFECYCLE = (
-    "state",
-    "assignee",
-    "resolution",
-    "resolved_at",
-    "resolved_ts",
-    "duplicate_of",
-    "rescued",
-)
 # Bookkeeping that changes on every write and says nothing about what was corrected.
 _NOT_A_CHANGE = frozenset({"version", "updated_at", "updated_ts"})
 
@@ -94,7 +84,7 @@ def correct_report(
         if PLACE_FIELDS & changes.keys():
             routing = router.route(report.lon, report.lat, report.village_code)
         else:
-            routing = _KeptRouting(old)
+            routing = RoutingOf.of(old)
         fresh = build_stored(
             report, routing, reporter=old.get("reporter"), received_ts=old.get("received_ts")
         )
@@ -102,6 +92,7 @@ def correct_report(
         for key in ("received_at", "received_ts", "status"):
             if key in old:
                 new[key] = old[key]
+        # The help-request lifecycle (stored.LIFECYCLE): a correction of the content keeps it.
         if old.get("kind") == "help_request" and report.kind == "help_request":
             for key in LIFECYCLE:
                 if key in old:
@@ -160,15 +151,3 @@ def _entry(change: Change, previous: dict[str, Any] | None) -> dict[str, Any]:
         "changed": changed,
         "report": change.report,
     }
-
-
-class _KeptRouting:
-    """The routing a report already has (a correction that does not move it keeps it)."""
-
-    def __init__(self, stored: dict[str, Any]) -> None:
-        self.township_code = stored.get("township_code")
-        self.village_code = stored.get("village_code")
-        self.zone_id = stored.get("zone_id")
-        self.responsible = stored.get("responsible")
-        self.outside_county = bool(stored.get("outside_county"))
-        self.distance_outside_m = float(stored.get("distance_outside_m") or 0.0)

@@ -1,8 +1,9 @@
 """Report intake: a request body in, a durable routed report out (no web code here).
 
-    stored, created = submit_report(store, router, decode_json(raw), reporter="li.ming")
+    stored, content_hash = prepare_report(router, decode_json(raw), reporter="li.ming")
+    stored, created = store.create_report(stored, content_hash, actor="li.ming")
 
-`created` is False for an identical resend (ODK Central's semantics: the client learns the report
+(the web route awaits the store's write instead of blocking a thread on it). `created` is False for an identical resend (ODK Central's semantics: the client learns the report
 arrived, the store is unchanged); a different report under the same id raises Conflict
 (`code="id_conflict"`). Everything a client can send is turned into InvalidReport naming the field,
 never into an unexpected exception.
@@ -18,7 +19,7 @@ from typing import Any, Protocol
 from floodpost import moments
 from floodpost.errors import Conflict, InvalidInput, InvalidReport, NotFound
 from floodpost.reports.model import KINDS, parse_report
-from floodpost.reports.stored import RoutingLike, build_stored
+from floodpost.reports.stored import RoutingLike, as_record, build_stored
 from floodpost.storage.base import Store
 
 DEFAULT_LIST_LIMIT = 10_000
@@ -63,20 +64,7 @@ def prepare_report(
     report = parse_report(data, now=received_ts, future_s=future_s)
     routing = router.route(report.lon, report.lat, report.village_code)
     stored = build_stored(report, routing, reporter=reporter, received_ts=received_ts)
-    return stored, report.content_hash()
-
-
-def submit_report(
-    store: Store,
-    router: Router,
-    data: Any,
-    *,
-    reporter: str,
-    received_ts: float | None = None,
-) -> tuple[dict[str, Any], bool]:
-    """Validate, route and durably store one report; returns (stored report, created)."""
-    stored, content_hash = prepare_report(router, data, reporter=reporter, received_ts=received_ts)
-    return store.create_report(stored, content_hash, actor=reporter)
+    return as_record(stored), report.content_hash()
 
 
 def check_resend(stored: dict[str, Any], created: bool, *, viewer: str, role: str) -> None:

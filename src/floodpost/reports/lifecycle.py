@@ -19,7 +19,7 @@ from typing import Any
 
 from floodpost.errors import Conflict, InvalidInput, NotFound
 from floodpost.reports.model import MAX_PEOPLE, MAX_SHORT_CHARS, RESOLUTIONS, iso_utc, parse_report
-from floodpost.reports.stored import RoutingOf, build_stored
+from floodpost.reports.stored import RoutingOf, as_record, build_stored
 from floodpost.storage.base import Store
 
 Clock = Callable[[], float]
@@ -130,7 +130,9 @@ class Resolution:
             raise InvalidInput("note: too long or invalid", field="note")
 
 
-def _rescue_report(help_req: dict[str, Any], n: int, now: float, actor: str | None):
+def _rescue_report(
+    help_req: dict[str, Any], n: int, now: float, actor: str | None
+) -> tuple[dict[str, Any], str]:
     """The linked rescue report (kind rescue, people N, same place) and its content hash."""
     rid = rescue_id_for(help_req["id"])
     payload: dict[str, Any] = {
@@ -149,7 +151,7 @@ def _rescue_report(help_req: dict[str, Any], n: int, now: float, actor: str | No
     routing = RoutingOf.of(help_req)  # the rescue happened where help was asked
     stored = build_stored(created, routing, reporter=actor, received_ts=now)
     stored["help_request_id"] = help_req["id"]
-    return stored, created.content_hash()
+    return as_record(stored), created.content_hash()
 
 
 def resolve(

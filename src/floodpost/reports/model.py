@@ -11,7 +11,7 @@ import json
 import math
 import uuid
 from datetime import datetime
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any, Literal, get_args
 
 from pydantic import (
     AfterValidator,
@@ -27,9 +27,12 @@ from pydantic import (
 
 from floodpost import moments
 from floodpost.errors import InvalidReport
+from floodpost.timefmt import iso_utc as iso_utc  # re-exported for older imports
 
-KINDS = ("evacuation", "rescue", "incident", "help_request")
-INCIDENT_SUBTYPES = (
+# Each enumeration is written once, as a Literal (what pydantic and mypy check); the tuples that
+# code iterates over and docs list are derived from it.
+Kind = Literal["evacuation", "rescue", "incident", "help_request"]
+Subtype = Literal[
     "seepage",  # 渗漏
     "piping",  # 管涌
     "overtopping",  # 漫坝
@@ -41,33 +44,26 @@ INCIDENT_SUBTYPES = (
     "death",  # 死亡
     "missing",  # 失踪
     "other",
-)
+]
+ReservoirStatus = Literal["normal", "seepage", "danger", "failed"]
+Urgency = Literal["normal", "urgent", "critical"]
+HelpState = Literal["new", "assigned", "en_route", "resolved"]
+ResolutionKind = Literal["rescued", "not_needed", "duplicate"]
+ReportStatus = Literal["active", "retracted"]
+
+KINDS: tuple[str, ...] = get_args(Kind)
+INCIDENT_SUBTYPES: tuple[str, ...] = get_args(Subtype)
+RESERVOIR_STATUSES: tuple[str, ...] = get_args(ReservoirStatus)
+URGENCIES: tuple[str, ...] = get_args(Urgency)
+HELP_STATES: tuple[str, ...] = get_args(HelpState)
+RESOLUTIONS: tuple[str, ...] = get_args(ResolutionKind)
+REPORT_STATUSES: tuple[str, ...] = get_args(ReportStatus)
 # Subtypes that are about a reservoir or dam and so may carry reservoir_id / reservoir_status.
-RESERVOIR_SUBTYPES = ("seepage", "piping", "overtopping", "dam_damage", "other")
-RESERVOIR_STATUSES = ("normal", "seepage", "danger", "failed")
-URGENCIES = ("normal", "urgent", "critical")
-HELP_STATES = ("new", "assigned", "en_route", "resolved")
-RESOLUTIONS = ("rescued", "not_needed", "duplicate")
-REPORT_STATUSES = ("active", "retracted")
+RESERVOIR_SUBTYPES: tuple[str, ...] = ("seepage", "piping", "overtopping", "dam_damage", "other")
 
 MAX_PEOPLE = 5000
 MAX_NOTE_CHARS = 2000
 MAX_SHORT_CHARS = 120
-
-Kind = Literal["evacuation", "rescue", "incident", "help_request"]
-Subtype = Literal[
-    "seepage",
-    "piping",
-    "overtopping",
-    "dam_damage",
-    "landslide",
-    "road_cut",
-    "power_outage",
-    "telecom_outage",
-    "death",
-    "missing",
-    "other",
-]
 
 
 def _no_nul(value: str | None) -> str | None:
@@ -104,9 +100,9 @@ class ReportCreate(BaseModel):
     # incident
     subtype: Subtype = "other"
     reservoir_id: Code | None = None
-    reservoir_status: Literal["normal", "seepage", "danger", "failed"] | None = None
+    reservoir_status: ReservoirStatus | None = None
     # help request
-    urgency: Literal["normal", "urgent", "critical"] = "normal"
+    urgency: Urgency = "normal"
     contact: ShortText | None = None
 
     @field_validator("id", mode="before")
@@ -206,13 +202,3 @@ def invalid_from(exc: ValidationError) -> InvalidReport:
         for e in errors
     ]
     return InvalidReport(f"{field or 'body'}: {msg}", field=field or "body", errors=details)
-
-
-def occurred_ts(report: ReportCreate) -> float:
-    return report.occurred_at.timestamp()
-
-
-def iso_utc(ts: float) -> str:
-    from datetime import UTC
-
-    return datetime.fromtimestamp(ts, UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")

@@ -12,8 +12,10 @@ from collections.abc import Iterable
 from datetime import date as Date
 from typing import Any
 
+from floodpost import rules
 from floodpost.errors import InvalidInput
 from floodpost.stats.reference import UNASSIGNED, Reference
+from floodpost.stats.risk import at_risk_now
 from floodpost.stats.rollup import Rollup
 
 # The people/report sums every row carries.
@@ -30,18 +32,13 @@ def empty_metrics() -> dict[str, int]:
 def add_metrics(acc: dict[str, int], kind: str, subtype: str, reports: int, people: int) -> None:
     """Add one aggregate (kind, subtype, report count, people) to a metrics dict."""
     acc["reports"] += reports
-    if kind == "evacuation":
-        acc["evacuated"] += people
-    elif kind == "rescue":
-        acc["rescued"] += people
-    elif kind == "help_request":
+    figure = rules.people_figure(kind, subtype)
+    if figure is not None:
+        acc[figure] += people
+    if kind == "help_request":
         acc["help_requests"] += reports
     elif kind == "incident":
         acc["incidents"] += reports
-        if subtype == "death":
-            acc["deaths"] += people
-        elif subtype == "missing":
-            acc["missing"] += people
 
 
 def _sum(items: Iterable[dict[str, int]]) -> dict[str, int]:
@@ -79,6 +76,7 @@ def by_area(rollup: Rollup, ref: Reference, level: str) -> dict[str, Any]:
     if level not in LEVELS:
         raise InvalidInput(f"unknown breakdown {level!r}", field="level")
     column, pos = LEVELS[level]
+    at_risk_villages = at_risk_now(rollup, ref.risk)
     folded: dict[str, dict[str, int]] = {}
     for key, (n, p) in rollup.area.items():
         k = key[pos] or UNASSIGNED
@@ -98,7 +96,7 @@ def by_area(rollup: Rollup, ref: Reference, level: str) -> dict[str, Any]:
     rows = []
     for k in keys:
         m = folded.get(k) or empty_metrics()
-        at_risk = ref.at_risk_of(column, k) if k else 0
+        at_risk = ref.at_risk_of(column, k, at_risk_villages) if k else 0
         row: dict[str, Any] = {
             column: k,
             "name": names.get(k, ""),
@@ -171,12 +169,8 @@ def evacuated_until(
     for (d, village, shelter), p in rollup.evac_day.items():
         if d < day:
             add(village, shelter, p)
-    for r in rollup.store.read(
-        "SELECT village_code, shelter_id, SUM(people) AS p FROM agg WHERE hour >= ? "
-        "AND hour <= ? AND kind = 'evacuation' GROUP BY village_code, shelter_id",
-        (f"{day}T00", until_hour),
-    ):
-        add(r["village_code"], r["shelter_id"], int(r["p"] or 0))
+    for village, shelter, people in rollup.store.evacuated_between(f"{day}T00", until_hour):
+        add(village, shelter, people)
     return villages, shelters
 
 

@@ -1,4 +1,4 @@
-"""What the statistics need from the geodata: names, population at risk, shelter capacity.
+"""What the statistics need from the geodata: names, populations and risk by place, capacities.
 
 Computed once per catalogue (the layers never change while the service runs).
 """
@@ -8,6 +8,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 from weakref import WeakKeyDictionary
+
+from floodpost import rules
 
 UNASSIGNED = ""
 
@@ -21,9 +23,11 @@ class Reference:
     zone_names: dict[str, str] = field(default_factory=dict)
     zone_owner: dict[str, str] = field(default_factory=dict)
     zone_township: dict[str, str] = field(default_factory=dict)
-    # Population of villages that are low-lying, near a river or below a reservoir.
-    village_at_risk: dict[str, int] = field(default_factory=dict)
     village_population: dict[str, int] = field(default_factory=dict)
+    # What the population-at-risk rule needs (rules.RiskPlaces), from the same records.
+    risk: rules.RiskPlaces = field(
+        default_factory=lambda: rules.RiskPlaces(population={}, by_place=frozenset(), downstream={})
+    )
     shelter_capacity: dict[str, int] = field(default_factory=dict)
     shelter_names: dict[str, str] = field(default_factory=dict)
     reservoir_names: dict[str, str] = field(default_factory=dict)
@@ -32,15 +36,12 @@ class Reference:
     shelter_point: dict[str, tuple[float, float]] = field(default_factory=dict)
     reservoir_point: dict[str, tuple[float, float]] = field(default_factory=dict)
 
-    def at_risk_of(self, level: str, key: str) -> int:
+    def at_risk_of(self, level: str, key: str, at_risk: dict[str, int]) -> int:
+        """Population at risk of one township, zone or village, given it per village."""
         if level == "village_code":
-            return self.village_at_risk.get(key, 0)
+            return at_risk.get(key, 0)
         lookup = self.village_township if level == "township_code" else self.village_zone
-        return sum(n for code, n in self.village_at_risk.items() if lookup.get(code) == key)
-
-    @property
-    def total_at_risk(self) -> int:
-        return sum(self.village_at_risk.values())
+        return sum(n for code, n in at_risk.items() if lookup.get(code) == key)
 
 
 _CACHE: WeakKeyDictionary[Any, Reference] = WeakKeyDictionary()
@@ -59,16 +60,15 @@ def _build(catalogue: Any) -> Reference:
     ref = Reference()
     for code, t in catalogue.records("townships").items():
         ref.township_names[code] = t["name"]
-    below_reservoir: set[str] = set()
-    for rid, r in catalogue.records("reservoirs").items():
+    reservoirs = catalogue.records("reservoirs")
+    villages = catalogue.records("villages")
+    ref.risk = rules.RiskPlaces.of(villages, reservoirs)
+    for rid, r in reservoirs.items():
         ref.reservoir_names[rid] = r["name"]
-        below_reservoir.update(r.get("downstream_villages") or [])
-    for code, v in catalogue.records("villages").items():
+    for code, v in villages.items():
         ref.village_names[code] = v["name"]
         ref.village_township[code] = v["township_code"]
         ref.village_population[code] = int(v["population"])
-        if v.get("low_lying") or v.get("near_river") or code in below_reservoir:
-            ref.village_at_risk[code] = int(v["population"])
     for zid, z in catalogue.records("zones").items():
         ref.zone_names[zid] = z["name"]
         ref.zone_owner[zid] = z.get("owner") or ""

@@ -1,33 +1,33 @@
-"""Coarse aggregates kept in memory and brought up to date from the change log.
+"""Coarse aggregates kept in memory: the report projection both screens read (issue 8).
 
 Why: `agg` is keyed by hour × kind × subtype × township × zone × village × shelter, so over a
 long log it grows towards one row per report (a million events over 40 days → ~670,000 rows) and
-a GROUP BY over it takes most of a second. The review only needs four much coarser roll-ups:
+a GROUP BY over it takes most of a second. The review and the live panel only need four much
+coarser roll-ups:
 
 - `area`: (township, zone, village, shelter, kind, subtype) → [reports, people]   (~ thousands)
 - `hourly`: (local hour, kind, subtype) → [reports, people]                       (~ 20,000)
 - `evac_day`: (local date, village, shelter) → people, for evacuations           (~ 50,000)
-- per report id, the few fields the help-request and reservoir figures need.
+- per report id, the few fields the help-request and reservoir figures need, and the running
+  median of the time to resolution.
 
-They are built once from `agg` (grouped in SQL) and the reports table, then kept current by
-reading the change log after the last sequence number seen: for each change the report's previous
-snapshot (its previous change) is taken out and the new one put in, exactly as the store adjusts
-`agg`. Every statistic first calls `refresh()`, which costs one indexed read when nothing changed.
+`Rollup` is a projection of the change log (floodpost.live.follower): seeded once from
+`Store.aggregate_groups` (agg grouped in SQL, one snapshot with its seq) and the reports table,
+then fed each later change with the report's previous version — the previous one taken out, the
+new one put in, exactly as the store adjusts `agg`. Every rule it applies comes from
+floodpost.rules.
 """
 
 from __future__ import annotations
 
-import json
-import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from floodpost.reports.stored import local_hour
-from floodpost.storage.base import Store
+from floodpost import rules
+from floodpost.live.follower import ChangeFollower
+from floodpost.storage.base import Change, Store, hour_of
 
-# More changes than this since the last refresh: re-seed from agg instead of replaying them.
-RESEED_AFTER = 50_000
 _PAGE = 5000
 
 AreaKey = tuple[str, str, str, str, str, str]  # township, zone, village, shelter, kind, subtype
@@ -57,7 +57,7 @@ class HelpRequest:
     @classmethod
     def of(cls, r: dict[str, Any]) -> HelpRequest:
         h = cls(
-            r.get("state") or "new",
+            rules.state_of(r),
             float(r["occurred_ts"]),
             float(r["received_ts"]),
             float(r["updated_ts"]),
@@ -74,6 +74,8 @@ class HelpRequest:
 
 @dataclass(slots=True)
 class ReservoirReport:
+    """What one active incident report says about its reservoir (rules.reservoir_status)."""
+
     reservoir_id: str
     occurred_ts: float
     status: str
@@ -88,13 +90,13 @@ class Rollup:
     hourly: dict[tuple[str, str, str], list[int]] = field(default_factory=dict)
     evac_day: dict[tuple[str, str, str], int] = field(default_factory=dict)
     help: dict[str, HelpRequest] = field(default_factory=dict)
-    reservoir: dict[str, ReservoirReport] = field(default_factory=dict)
-    lock: threading.Lock = field(default_factory=threading.Lock)
+    reservoir: dict[str, ReservoirReport] = field(default_factory=dict)  # by report id
+    resolution: rules.RunningMedian = field(default_factory=rules.RunningMedian)
     _memo: dict[str, tuple[int | None, Any]] = field(default_factory=dict)
 
     def memo(self, name: str, build: Callable[[], Any]) -> Any:
         """`build()`, computed again only when the roll-up has moved on since the last time
-        (for figures that need a pass over every help request)."""
+        (for figures that need a pass over every help request or every area)."""
         hit = self._memo.get(name)
         if hit is not None and hit[0] == self.seq:
             return hit[1]
@@ -102,88 +104,57 @@ class Rollup:
         self._memo[name] = (self.seq, value)
         return value
 
-    def refresh(self) -> None:
-        """Bring the roll-ups up to the newest change. Call with `lock` held, and keep holding
-        it while reading the roll-ups (a refresh in another thread would change them)."""
-        head = self.store.last_change_seq()
-        if self.seq is None or head - self.seq > RESEED_AFTER:
-            self._seed()
-        elif head > self.seq:
-            self._follow(head)
-
-    # -- seeding -----------------------------------------------------------------------------
-    def _seed(self) -> None:
+    # -- the projection ----------------------------------------------------------------------
+    def reset(self) -> None:
+        self.seq = None
         self.area, self.hourly, self.evac_day = {}, {}, {}
         self.help, self.reservoir = {}, {}
-        # One statement, so the sums and the sequence number are one consistent snapshot.
-        rows = self.store.read(
-            "SELECT 'a' AS part, township_code AS k1, zone_id AS k2, village_code AS k3, "
-            "shelter_id AS k4, kind, subtype, SUM(reports) AS n, SUM(people) AS p, "
-            "(SELECT MAX(seq) FROM changes) AS s0 FROM agg "
-            "GROUP BY township_code, zone_id, village_code, shelter_id, kind, subtype "
-            "UNION ALL SELECT 'h', hour, '', '', '', kind, subtype, SUM(reports), SUM(people), "
-            "(SELECT MAX(seq) FROM changes) FROM agg GROUP BY hour, kind, subtype "
-            "UNION ALL SELECT 'd', substr(hour, 1, 10), '', village_code, shelter_id, kind, '', "
-            "SUM(reports), SUM(people), (SELECT MAX(seq) FROM changes) FROM agg "
-            "WHERE kind = 'evacuation' GROUP BY substr(hour, 1, 10), village_code, shelter_id, kind"
-        )
-        seq0 = self.store.last_change_seq() if not rows else int(rows[0]["s0"] or 0)
-        for r in rows:
-            n, p = int(r["n"] or 0), int(r["p"] or 0)
-            # agg keeps a group at zero once its reports are retracted; following the log drops
-            # such groups (_bump), so the seed does too and both give the same rows.
-            if n == 0 and p == 0:
-                continue
-            if r["part"] == "a":
-                key = (r["k1"], r["k2"], r["k3"], r["k4"], r["kind"], r["subtype"])
-                self.area[key] = [n, p]
-            elif r["part"] == "h":
-                self.hourly[(r["k1"], r["kind"], r["subtype"])] = [n, p]
-            elif p:  # evacuations of no one move no one: no entry, as when following
-                self.evac_day[(r["k1"], r["k3"], r["k4"])] = p
-        # Per-report parts are read after seq0 and may be newer; following the log from seq0
-        # sets them again to each report's latest snapshot, so they converge all the same.
+        self.resolution = rules.RunningMedian()
+        self._memo = {}
+
+    def seed(self) -> int:
+        """Fill from agg (grouped in SQL) and the reports table; returns the seq that includes."""
+        groups = self.store.aggregate_groups()
+        # agg keeps a group at zero once its reports are retracted; following the log drops such
+        # groups (_bump), so the seed does too and both give the same rows.
+        for t, z, v, s, kind, subtype, n, p in groups.area:
+            if n or p:
+                self.area[(t, z, v, s, kind, subtype)] = [n, p]
+        for hour, kind, subtype, n, p in groups.hourly:
+            if n or p:
+                self.hourly[(hour, kind, subtype)] = [n, p]
+        for day, v, s, _n, p in groups.evac_day:
+            if p:  # evacuations of no one move no one: no entry, as when following
+                self.evac_day[(day, v, s)] = p
+        # Per-report parts are read after that snapshot and may be newer; being set by id, they
+        # converge all the same when the changes after it are fed again.
         cursor = 0
         while True:  # paged: the lifecycle moments are only in the body
             page, nxt = self.store.list_reports(kind="help_request", after_seq=cursor, limit=_PAGE)
             for r in page:
-                if r.get("status") == "active":
-                    self.help[r["id"]] = HelpRequest.of(r)
+                self._set_help(r)
             if nxt is None:
                 break
             cursor = nxt
-        for r in self.store.read(
-            "SELECT body FROM reports WHERE reservoir_id IS NOT NULL AND kind = 'incident' "
-            "AND status = 'active'"
-        ):
-            self._set_reservoir(_body(r["body"]))
-        self.seq = seq0
+        for r in self.store.reservoir_incidents():
+            self._set_reservoir(r)
+        self.seq = groups.seq
+        return groups.seq
 
-    # -- following the change log ------------------------------------------------------------
-    def _follow(self, head: int) -> None:
-        assert self.seq is not None
-        while self.seq < head:
-            changes = self.store.changes_after(self.seq, _PAGE)
-            if not changes:
-                break
-            for change in changes:
-                if change.action != "create":
-                    prev = self._previous(change.report_id, change.seq)
-                    if prev is not None:
-                        self._add(prev, -1)
-                self._add(change.report, +1)
-                self._set_by_id(change.report)
-                self.seq = change.seq
+    def apply(self, change: Change, previous: dict[str, Any] | None) -> None:
+        if previous is not None:
+            self._add(previous, -1)
+        report = change.report
+        self._add(report, +1)
+        if report["kind"] == "help_request":
+            self._set_help(report)
+        elif report["kind"] == "incident":
+            self._set_reservoir(report)
+        self.seq = change.seq
 
-    def _previous(self, report_id: str, seq: int) -> dict[str, Any] | None:
-        rows = self.store.read(
-            "SELECT body FROM changes WHERE report_id = ? AND seq < ? ORDER BY seq DESC LIMIT 1",
-            (report_id, seq),
-        )
-        return _body(rows[0]["body"]) if rows else None
-
+    # -- one report in or out ----------------------------------------------------------------
     def _add(self, r: dict[str, Any], sign: int) -> None:
-        if r.get("status") != "active":
+        if not rules.is_active(r):
             return
         kind = r["kind"]
         subtype = r.get("subtype") or ""
@@ -199,7 +170,7 @@ class Rollup:
             subtype,
         )
         _bump(self.area, key, sign, people)
-        hour = local_hour(r["occurred_ts"])
+        hour = hour_of(r["occurred_ts"])  # the store's own hour buckets (agg)
         _bump(self.hourly, (hour, kind, subtype), sign, people)
         if kind == "evacuation":
             day_key = (hour[:10], village, shelter)
@@ -209,28 +180,29 @@ class Rollup:
             else:
                 self.evac_day.pop(day_key, None)
 
-    def _set_by_id(self, r: dict[str, Any]) -> None:
+    def _set_help(self, r: dict[str, Any]) -> None:
         rid = r["id"]
-        active = r.get("status") == "active"
-        if r["kind"] == "help_request":
-            if active:
-                self.help[rid] = HelpRequest.of(r)
-            else:
-                self.help.pop(rid, None)
-        if r["kind"] == "incident" and r.get("reservoir_id"):
-            if active:
-                self._set_reservoir(r)
-            else:
-                self.reservoir.pop(rid, None)
+        if rules.is_active(r):
+            self.help[rid] = HelpRequest.of(r)
+        else:
+            self.help.pop(rid, None)
+        self.resolution.set(rid, rules.resolution_s(r))
 
     def _set_reservoir(self, r: dict[str, Any]) -> None:
-        status = r.get("reservoir_status")
+        status = rules.reservoir_status(r)
         if status:
             self.reservoir[r["id"]] = ReservoirReport(
                 r["reservoir_id"], float(r["occurred_ts"]), status, r.get("occurred_at")
             )
         else:
             self.reservoir.pop(r["id"], None)
+
+
+def follow(follower: ChangeFollower) -> Rollup:
+    """A roll-up of `follower`'s store, subscribed to it (seeded from agg)."""
+    rollup = Rollup(follower.store)
+    follower.subscribe(rollup, seed=rollup.seed)
+    return rollup
 
 
 def _bump(d: dict[Any, list[int]], key: Any, n: int, people: int) -> None:
@@ -246,7 +218,3 @@ def _bump(d: dict[Any, list[int]], key: Any, n: int, people: int) -> None:
 
 def _float(value: Any) -> float | None:
     return None if value is None else float(value)
-
-
-def _body(value: Any) -> dict[str, Any]:
-    return value if isinstance(value, dict) else json.loads(value)

@@ -6,22 +6,24 @@ from collections.abc import Callable
 from functools import wraps
 from typing import Any, TypeVar
 
+from floodpost.live.follower import ChangeFollower
+from floodpost.rules import EscalationLimits
 from floodpost.stats import breakdowns, summary
 from floodpost.stats.reference import reference_for
-from floodpost.stats.requests import EscalationLimits, reservoir_status
-from floodpost.stats.rollup import Rollup
+from floodpost.stats.requests import reservoir_status
+from floodpost.stats.rollup import Rollup, follow
 from floodpost.storage.base import Store
 
 F = TypeVar("F", bound=Callable[..., Any])
 
 
 def _current(method: F) -> F:
-    """Run with the roll-up brought up to date and locked (one statistic at a time reads it)."""
+    """Run with the roll-up brought up to date and locked (the follower's lock: no change is
+    applied while a statistic reads it)."""
 
     @wraps(method)
     def wrapper(self: ReviewStats, *args: Any, **kwargs: Any) -> Any:
-        with self.rollup.lock:
-            self.rollup.refresh()
+        with self.follower.current():
             return method(self, *args, **kwargs)
 
     return wrapper  # type: ignore[return-value]
@@ -30,7 +32,8 @@ def _current(method: F) -> F:
 class ReviewStats:
     """Statistics over one store and one catalogue. `limits` are the live escalation rules (a
     help request counts as escalated if they escalated it at some point); `clock` gives "now"
-    for requests still open."""
+    for requests still open. `follower` and `rollup`: the app's change follower and the report
+    roll-up subscribed to it (rollup.follow), shared with the live map; made here if not given."""
 
     def __init__(
         self,
@@ -39,11 +42,14 @@ class ReviewStats:
         *,
         limits: EscalationLimits | None = None,
         clock: Callable[[], float],
+        follower: ChangeFollower | None = None,
+        rollup: Rollup | None = None,
     ) -> None:
         self.store = store
         self.catalogue = catalogue
         self.ref = reference_for(catalogue)
-        self.rollup = Rollup(store)
+        self.follower = follower or ChangeFollower(store)
+        self.rollup = rollup or follow(self.follower)
         self.limits = limits or EscalationLimits()
         self.clock = clock
 
@@ -61,8 +67,7 @@ class ReviewStats:
 
     def at(self, moment: str, *, future_s: float | None = None) -> dict[str, Any]:
         t = summary.parse_moment(moment, now=self.clock(), future_s=future_s)
-        with self.rollup.lock:
-            self.rollup.refresh()
+        with self.follower.current():
             return summary.situation_at(self.rollup, self.ref, t)
 
     @_current

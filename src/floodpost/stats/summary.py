@@ -8,8 +8,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from floodpost import moments
-from floodpost.reports.stored import LOCAL_TZ, local_hour
+from floodpost import moments, rules
 from floodpost.stats.breakdowns import evacuated_until, hour_range, shelter_occupancy, totals
 from floodpost.stats.reference import Reference
 from floodpost.stats.requests import (
@@ -18,7 +17,9 @@ from floodpost.stats.requests import (
     open_help_requests_at,
     reservoir_status,
 )
+from floodpost.stats.risk import at_risk_now
 from floodpost.stats.rollup import Rollup
+from floodpost.timefmt import LOCAL_TZ, local_hour
 
 
 def summary(
@@ -31,14 +32,13 @@ def summary(
     reservoirs = reservoir_status(rollup, ref)
     shelters = shelter_occupancy(rollup, ref)
     first, last = hour_range(rollup)
-    at_risk = ref.total_at_risk
+    at_risk = sum(at_risk_now(rollup, ref.risk).values())
     in_shelters = sum(s["occupancy"] for s in shelters)
     capacity = sum(s["capacity"] for s in shelters)
     fullest = max(shelters, key=lambda s: s["occupancy_pct"] or 0, default=None)
     return {
         **m,
-        "reservoirs_failed": sum(1 for r in reservoirs if r["status"] == "failed"),
-        "reservoirs_in_danger": sum(1 for r in reservoirs if r["status"] == "danger"),
+        **reservoir_counts(reservoirs),
         "reservoirs_with_incidents": sum(1 for r in reservoirs if r["reported"]),
         "open_help_requests": help_stats["open"],
         "help": help_stats,
@@ -56,6 +56,14 @@ def summary(
     }
 
 
+def reservoir_counts(reservoirs: list[dict[str, Any]]) -> dict[str, int]:
+    """Reservoirs failed, and in danger (rules.in_danger: danger or failed)."""
+    return {
+        "reservoirs_failed": sum(1 for r in reservoirs if r["status"] == "failed"),
+        "reservoirs_in_danger": sum(1 for r in reservoirs if rules.in_danger(r["status"])),
+    }
+
+
 def parse_moment(text: str, *, now: float | None = None, future_s: float | None = None) -> float:
     """An ISO-8601 moment; without an offset it is read as Asia/Shanghai local time. Bounded
     like every moment (floodpost.moments): 1970 to `future_s` after `now`."""
@@ -67,6 +75,10 @@ def situation_at(rollup: Rollup, ref: Reference, t: float) -> dict[str, Any]:
     evacuated per village, shelter occupancy, reservoir status and open help requests."""
     hour = local_hour(t)
     by_village, by_shelter = evacuated_until(rollup, hour)
+    reservoirs = reservoir_status(rollup, ref, until_ts=t)
+    at_risk = ref.risk.at_risk(
+        {r["reservoir_id"]: r["status"] for r in reservoirs if r["reported"]}, by_village
+    )
     villages = []
     for code, n in sorted(by_village.items()):
         if not n:
@@ -77,12 +89,11 @@ def situation_at(rollup: Rollup, ref: Reference, t: float) -> dict[str, Any]:
                 "village_code": code,
                 "name": ref.village_names.get(code, ""),
                 "evacuated": n,
-                "population_at_risk": ref.village_at_risk.get(code, 0),
+                "population_at_risk": at_risk.get(code, 0),
                 "lon": lon,
                 "lat": lat,
             }
         )
-    reservoirs = reservoir_status(rollup, ref, until_ts=t)
     for r in reservoirs:
         r["lon"], r["lat"] = ref.reservoir_point.get(r["reservoir_id"], (None, None))
     shelters = shelter_occupancy(rollup, ref, people=by_shelter)
@@ -93,8 +104,7 @@ def situation_at(rollup: Rollup, ref: Reference, t: float) -> dict[str, Any]:
         "hour": hour,
         "totals": totals(rollup, until_hour=hour),
         "open_help_requests": open_help_requests_at(rollup, t),
-        "reservoirs_failed": sum(1 for r in reservoirs if r["status"] == "failed"),
-        "reservoirs_in_danger": sum(1 for r in reservoirs if r["status"] == "danger"),
+        **reservoir_counts(reservoirs),
         "villages": villages,
         "shelters": shelters,
         "reservoirs": reservoirs,

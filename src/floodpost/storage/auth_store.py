@@ -14,7 +14,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from floodpost.storage.base import User
-from floodpost.storage.common import user_of
+from floodpost.storage.reads import user_of
 
 _BUMP = (
     "INSERT INTO meta (key, value) VALUES ('auth_generation', '1') "

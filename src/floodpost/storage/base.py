@@ -1,13 +1,16 @@
 """The storage interface every backend implements, and the SQL both backends share.
 
 Two backends sit behind it: SQLite (the laptop at the command post) and PostgreSQL/PostGIS (a city
-or province). Domain code talks only to this interface. Read queries written by domain modules
-(statistics, exports) use a portable SQL subset with `?` placeholders; `Store.read` adapts them.
+or province). Domain code talks only to this interface, through named methods: it sends no SQL
+against the tables below (the read methods are in storage/reads.py; new entities write their own
+tables with portable SQL inside `Store.transact`). `Store.read` runs portable ad-hoc SQL with `?`
+placeholders for tools and tests.
 
 Tables
 - reports: the current state of each report (one row per id); `body` is the public JSON.
 - changes: the append-only audit log and the event stream — one row per create/correct/retract/
-  lifecycle step, with the snapshot after it. `seq` is the SSE event id. A create row's body is
+  lifecycle step, with the snapshot after it. `seq` is the SSE event id. Since migration 3 every
+  entity logs here (`entity`: 'report', 'warning', 'order'...; `report_id` holds its id). A create row's body is
   NULL while the report is unchanged (the snapshot is reports.body; see storage/common.py), so
   read it through `changes_after`/`audit_log`; rows before any other change always have a body.
 - agg: people and report counts per local hour × kind × subtype × township × zone × village ×
@@ -20,10 +23,13 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable, Iterable, Sequence
+from concurrent.futures import Future
 from dataclasses import dataclass
-from typing import Any, Protocol
+from typing import Any, Protocol, TypeVar
 
-from floodpost.reports.stored import local_hour
+from floodpost.timefmt import local_hour
+
+T = TypeVar("T")
 
 # Columns copied out of the JSON body so they can be indexed and filtered.
 REPORT_COLUMNS = (
@@ -72,6 +78,9 @@ class User:
 
 @dataclass(frozen=True)
 class Change:
+    """One row of the change log. For a report, `report` is its snapshot after the change; for any
+    other entity it is the body that was logged (the field keeps its name for compatibility)."""
+
     seq: int
     report_id: str
     at_ts: float
@@ -79,6 +88,59 @@ class Change:
     action: str
     reason: str | None
     report: dict[str, Any]
+    entity: str = "report"
+
+    @property
+    def entity_id(self) -> str:
+        return self.report_id
+
+
+@dataclass(frozen=True)
+class AggregateGroups:
+    """The `agg` table folded three ways, read as one snapshot with the newest change's seq."""
+
+    seq: int
+    # township, zone, village, shelter, kind, subtype, reports, people
+    area: list[tuple[str, str, str, str, str, str, int, int]]
+    # local hour 'YYYY-MM-DDTHH', kind, subtype, reports, people
+    hourly: list[tuple[str, str, str, int, int]]
+    # evacuations: local date 'YYYY-MM-DD', village, shelter, reports, people
+    evac_day: list[tuple[str, str, str, int, int]]
+
+
+class WriteTx(Protocol):
+    """One write transaction inside the store's single writer (see `Store.transact`).
+
+    SQL is portable: `?` placeholders, `ON CONFLICT ... DO UPDATE/NOTHING`, no dialect functions.
+    """
+
+    def execute(self, sql: str, params: Sequence[Any] = ()) -> int:
+        """Run one statement; returns its rowcount."""
+        ...
+
+    def executemany(self, sql: str, rows: Iterable[Sequence[Any]]) -> None: ...
+
+    def query(self, sql: str, params: Sequence[Any] = ()) -> list[dict[str, Any]]:
+        """Rows read inside this transaction (they see its own writes)."""
+        ...
+
+    def log(
+        self,
+        entity: str,
+        entity_id: str,
+        action: str,
+        body: dict[str, Any],
+        *,
+        actor: str | None,
+        reason: str | None = None,
+    ) -> int:
+        """Append a change of `entity` to the change log; returns its seq. Reports are logged
+        by create_report/modify_report, never through here."""
+        ...
+
+    def now(self) -> float:
+        """The store's injected clock (epoch seconds)."""
+        ...
 
 
 def report_row(report: dict[str, Any], content_hash: str) -> tuple[Any, ...]:
@@ -146,6 +208,13 @@ class Store(Protocol):
         content. Durable before it returns."""
         ...
 
+    def create_report_future(
+        self, report: dict[str, Any], content_hash: str, *, actor: str | None
+    ) -> Future[tuple[dict[str, Any], bool]]:
+        """create_report without blocking: the Future resolves once the report is durable (the
+        async ingest route awaits it with asyncio.wrap_future, parking no thread)."""
+        ...
+
     def modify_report(
         self,
         report_id: str,
@@ -178,11 +247,63 @@ class Store(Protocol):
         """Reports in the order they were received; returns (reports, next cursor or None)."""
         ...
 
+    # generic writes: any entity's tables and its change-log rows in one transaction ---------
+    def transact(self, work: Callable[[WriteTx], T]) -> T:
+        """`work(tx)` inside one transaction of the single writer, durable before this returns.
+        If `work` raises, nothing it did is kept and the exception reaches the caller (other
+        writes grouped in the same commit are unaffected). `work` runs on the writer thread: it
+        must not call the store's other write methods (that would wait for itself)."""
+        ...
+
+    def transact_future(self, work: Callable[[WriteTx], T]) -> Future[T]:
+        """transact without blocking: the Future resolves once the work is durable."""
+        ...
+
+    # the change log: every entity, in seq order ----------------------------------------------
     def changes_after(self, seq: int, limit: int = 1000) -> list[Change]: ...
     def last_change_seq(self) -> int: ...
-    def audit_log(self, report_id: str) -> list[Change]: ...
+    def audit_log(self, report_id: str) -> list[Change]:
+        """Every change of one entity id (a report's or any other entity's), oldest first."""
+        ...
 
-    # reads for domain modules (portable SQL, `?` placeholders) ------------------------------
+    def version_before(self, entity_id: str, seq: int) -> dict[str, Any] | None:
+        """The body of `entity_id`'s latest change before `seq` (its previous version), or
+        None if it had none."""
+        ...
+
+    # named reads for the projections and screens (domain code sends no SQL of its own) -----
+    def newest_reports(
+        self,
+        *,
+        kind: str | None = None,
+        township: str | None = None,
+        reporter: str | None = None,
+        limit: int = 100,
+    ) -> list[dict[str, Any]]:
+        """The newest reports first (by receipt), optionally of one kind / township / reporter."""
+        ...
+
+    def aggregate_groups(self) -> AggregateGroups:
+        """agg by area, by hour and (evacuations) by day, with the seq they include."""
+        ...
+
+    def evacuated_between(self, first_hour: str, last_hour: str) -> list[tuple[str, str, int]]:
+        """(village, shelter, people) evacuated in the local hours first..last (inclusive)."""
+        ...
+
+    def reservoir_incidents(self) -> list[dict[str, Any]]:
+        """Active incident reports naming a reservoir."""
+        ...
+
+    def open_help_requests(self) -> list[dict[str, Any]]:
+        """Active help requests in state new, assigned or en_route."""
+        ...
+
+    def last_report_by_zone(self, zone_ids: Sequence[str]) -> dict[str, float | None]:
+        """Latest occurred time of any report (retracted ones too) per zone; None: never."""
+        ...
+
+    # ad-hoc reads (portable SQL, `?` placeholders): tools and tests, not domain modules -----
     def read(self, sql: str, params: Sequence[Any] = ()) -> list[dict[str, Any]]: ...
 
     # accounts and settings -------------------------------------------------------------------

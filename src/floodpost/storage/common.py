@@ -1,8 +1,9 @@
 """What the SQLite and PostgreSQL stores share: SQL text, row mapping and the write logic.
 
 SQL here uses `?` placeholders (SQLite's style); the PostgreSQL store translates each statement
-once at import with `to_psycopg_sql`. Only what is truly dialect-specific stays in the backends:
-connections, transactions and group commit, the create-with-conflict-check statement, COPY.
+once at import with `to_psycopg_sql`. The one group-commit writer lives here too (`GroupWriter`,
+`WriteDialect`, `DbTx` for `Store.transact`). Only what is truly dialect-specific stays in the
+backends: connections, transaction statements, the create-with-conflict-check statement, COPY.
 
 The audit log stores each create's snapshot once: a 'create' row in `changes` has body NULL while
 the report has never changed since, because its snapshot is then exactly `reports.body` (simulate
@@ -15,21 +16,26 @@ after the report moves on. Every other change row always has its body.
 from __future__ import annotations
 
 import json
-import time
-from collections.abc import Callable, Iterable, Iterator, Sequence
+import queue
+import threading
+from collections.abc import Callable, Iterable, Sequence
 from concurrent.futures import Future
-from typing import Any
+from typing import Any, Protocol, TypeVar
 
+from floodpost.errors import NotFound, Unavailable
+from floodpost.storage import faults
 from floodpost.storage.base import (
     AGG_KEYS,
     REPORT_COLUMNS,
-    Change,
     Modifier,
     User,
     agg_delta,
     dumps,
     report_row,
 )
+from floodpost.timefmt import iso_utc
+
+T = TypeVar("T")
 
 REPORT_FIELDS = f"{', '.join(REPORT_COLUMNS)}, content_hash, body"
 CHANGE_FIELDS = "report_id, at_ts, actor, action, reason, body"
@@ -53,22 +59,14 @@ UPSERT_AGG = (
 # The report's current body is its create snapshot until it first changes: keep it in the
 # create row before the change (no-op when already there).
 MATERIALISE = "UPDATE changes SET body = ? WHERE report_id = ? AND body IS NULL"
-CHANGE_SELECT = (
-    "SELECT c.seq, c.report_id, c.at_ts, c.actor, c.action, c.reason, COALESCE(c.body, r.body) "
-    "FROM changes AS c LEFT JOIN reports AS r ON c.body IS NULL AND r.id = c.report_id"
-)
-CHANGES_AFTER = f"{CHANGE_SELECT} WHERE c.seq > ? ORDER BY c.seq LIMIT ?"
-AUDIT_LOG = f"{CHANGE_SELECT} WHERE c.report_id = ? ORDER BY c.seq"
-LAST_CHANGE_SEQ = "SELECT MAX(seq) FROM changes"
-GET_BODY = "SELECT body FROM reports WHERE id = ?"
-SELECT_USER = (
-    "SELECT name, role, password_hash, created_ts, disabled, sessions_after_ts "
-    "FROM users WHERE name = ?"
+# A change of any entity other than a report (reports are logged by create/modify).
+LOG_CHANGE = (
+    "INSERT INTO changes (entity, report_id, at_ts, actor, action, reason, body) "
+    "VALUES (?, ?, ?, ?, ?, ?, ?) RETURNING seq"
 )
 INSERT_USER = (
     "INSERT INTO users (name, role, password_hash, created_ts, disabled) VALUES (?, ?, ?, ?, ?)"
 )
-GET_META = "SELECT value FROM meta WHERE key = ?"
 SET_META = (
     "INSERT INTO meta (key, value) VALUES (?, ?) "
     "ON CONFLICT (key) DO UPDATE SET value = excluded.value"
@@ -86,10 +84,10 @@ Statement = tuple[str, Sequence[Any]]  # (WRITE_SQL key, parameters)
 
 
 def create_statements(
-    report: dict[str, Any], content_hash: str, actor: str | None
+    report: dict[str, Any], content_hash: str, actor: str | None, now: float
 ) -> list[Statement]:
     """A new report, its audit row (snapshot left in reports.body) and its aggregate."""
-    at = report.get("received_ts") or time.time()
+    at = report.get("received_ts") or now
     out: list[Statement] = [
         ("insert_report", report_row(report, content_hash)),
         ("insert_change", (report["id"], at, actor, "create", None, None)),
@@ -114,19 +112,17 @@ def modification(
     actor: str | None,
     action: str,
     reason: str | None,
+    now: float,
 ) -> tuple[dict[str, Any], list[tuple[dict[str, Any], str]], list[Statement]]:
     """modify_report's logic, given the stored (content_hash, body) read inside the write
-    transaction: (new report, linked reports to create, statements to run in that order)."""
-    from floodpost.errors import NotFound
-    from floodpost.reports.model import iso_utc
-
+    transaction and the store clock's `now`: (new report, linked reports to create, statements
+    to run in that order)."""
     if stored is None:
         raise NotFound("no report with this id", field="id")
     content_hash, old_body = stored
     old = json.loads(old_body)
     result = modify(dict(old))
     new, extra = result if isinstance(result, tuple) else (result, [])
-    now = time.time()
     new["version"] = int(old.get("version", 1)) + 1
     new["updated_ts"] = now
     new["updated_at"] = iso_utc(now)
@@ -138,165 +134,242 @@ def modification(
     return new, extra, statements
 
 
-def bulk_rows(chunk: Sequence[tuple[dict[str, Any], str]], actor: str | None) -> BulkRows:
-    """(reports rows, changes rows, agg upsert rows) for many new reports at once; the audit rows
-    leave their snapshot in reports.body, and the aggregates are summed per key first."""
-    columns = REPORT_COLUMNS
-    rows = []
-    changes = []
-    sums: dict[tuple[str, ...], list[int]] = {}
-    for report, chash in chunk:
-        get = report.get
-        rows.append((*map(get, columns), chash, dumps(report)))
-        changes.append((report["id"], get("received_ts"), actor, "create", None, None))
-        delta = agg_delta(report, +1)
-        if delta is not None:
-            acc = sums.get(delta[0])
-            if acc is None:
-                sums[delta[0]] = [delta[1], delta[2]]
-            else:
-                acc[0] += delta[1]
-                acc[1] += delta[2]
-    return rows, changes, [(*k, v[0], v[1]) for k, v in sums.items()]
-
-
-BulkRows = tuple[list[tuple[Any, ...]], list[tuple[Any, ...]], list[tuple[Any, ...]]]
-
-
-def batches(items: Iterable[Any], size: int) -> Iterator[list[Any]]:
-    batch: list[Any] = []
-    for item in items:
-        batch.append(item)
-        if len(batch) >= size:
-            yield batch
-            batch = []
-    if batch:
-        yield batch
-
-
-def pipelined_bulk_load(
-    reports: Iterable[tuple[dict[str, Any], str]],
-    actor: str | None,
-    size: int,
-    submit: Callable[[BulkRows], Future[int]],
-) -> int:
-    """Prepare chunk k+1 (JSON bodies, rows, summed aggregates) in the calling thread while the
-    writer inserts chunk k: the Python work and the database work overlap instead of taking
-    turns. Each chunk is one transaction; returns once every chunk is durable, and after a
-    failure, once the chunk already handed to the writer has finished."""
-    total = 0
-    pending: Future[int] | None = None
-    try:
-        for chunk in batches(reports, size):
-            prepared = bulk_rows(chunk, actor)
-            if pending is not None:
-                total += pending.result()
-            pending = submit(prepared)
-    except BaseException:
-        if pending is not None:
-            pending.exception()  # wait; the first error is the one to report
-        raise
-    if pending is not None:
-        total += pending.result()
-    return total
-
-
-def list_reports_query(
-    *,
-    kind: str | None,
-    township: str | None,
-    since_ts: float | None,
-    reporter: str | None,
-    after_seq: int,
-    limit: int,
-) -> tuple[str, list[Any]]:
-    """SELECT seq, body of one page (one row more than `limit`, to know whether more follow)."""
-    where = ["seq > ?"]
-    params: list[Any] = [after_seq]
-    for column, value in (("kind", kind), ("township_code", township), ("reporter", reporter)):
-        if value is not None:
-            where.append(f"{column} = ?")
-            params.append(value)
-    if since_ts is not None:
-        where.append("updated_ts >= ?")
-        params.append(since_ts)
-    params.append(limit + 1)
-    return f"SELECT seq, body FROM reports WHERE {' AND '.join(where)} ORDER BY seq LIMIT ?", params
-
-
-def reports_page(
-    rows: Sequence[Sequence[Any]], limit: int
-) -> tuple[list[dict[str, Any]], int | None]:
-    more = len(rows) > limit
-    rows = rows[:limit]
-    return [json.loads(r[1]) for r in rows], (rows[-1][0] if more and rows else None)
-
-
-class SharedReads:
-    """The read methods of the Store interface, the same on both backends; a backend provides
-    `_rows(sql, params)` running `?`-style SQL on a reader connection."""
-
-    def _rows(self, sql: str, params: Sequence[Any] = ()) -> Sequence[Sequence[Any]]:
-        raise NotImplementedError
-
-    def get_report(self, report_id: str) -> dict[str, Any] | None:
-        rows = self._rows(GET_BODY, (report_id,))
-        return json.loads(rows[0][0]) if rows else None
-
-    def list_reports(
-        self,
-        *,
-        kind: str | None = None,
-        township: str | None = None,
-        since_ts: float | None = None,
-        reporter: str | None = None,
-        after_seq: int = 0,
-        limit: int = 10000,
-    ) -> tuple[list[dict[str, Any]], int | None]:
-        sql, params = list_reports_query(
-            kind=kind,
-            township=township,
-            since_ts=since_ts,
-            reporter=reporter,
-            after_seq=after_seq,
-            limit=limit,
-        )
-        return reports_page(self._rows(sql, params), limit)
-
-    def changes_after(self, seq: int, limit: int = 1000) -> list[Change]:
-        return [change_of(r) for r in self._rows(CHANGES_AFTER, (seq, limit))]
-
-    def last_change_seq(self) -> int:
-        rows = self._rows(LAST_CHANGE_SEQ)
-        return int(rows[0][0] or 0)
-
-    def audit_log(self, report_id: str) -> list[Change]:
-        return [change_of(r) for r in self._rows(AUDIT_LOG, (report_id,))]
-
-    def get_user(self, name: str) -> User | None:
-        rows = self._rows(SELECT_USER, (name,))
-        return user_of(rows[0] if rows else None)
-
-    def get_meta(self, key: str) -> str | None:
-        rows = self._rows(GET_META, (key,))
-        return rows[0][0] if rows else None
-
-
 def user_params(user: User) -> tuple[Any, ...]:
     return (user.name, user.role, user.password_hash, user.created_ts, int(user.disabled))
 
 
-def user_of(row: Sequence[Any] | None) -> User | None:
-    return User(row[0], row[1], row[2], row[3], bool(row[4]), float(row[5])) if row else None
+# -- the one group-commit writer -------------------------------------------------------------
+# One thread owns the only write connection. Callers hand it an operation and wait (or hold a
+# Future) until the transaction holding it has committed durably: operations arriving together
+# share one commit, so throughput grows with concurrency while nothing is acknowledged before it
+# is on disk. Each operation runs under its own savepoint, so a failing one rolls back alone.
+# Store faults (issue 13, storage/faults.py) are different: a full disk, a lock held past the
+# bounded wait or a lost connection fails the whole batch, which rolls back whole, and every
+# caller gets Unavailable (503 with Retry-After); the queue is bounded the same way. The writer
+# keeps the FaultState /healthz reads: set by a fault, cleared by the next durable commit.
+
+MAX_BATCH = 512
+Op = Callable[[Any], Any]  # op(connection) -> value, run on the writer thread
 
 
-def change_of(row: Sequence[Any]) -> Change:
-    return Change(
-        seq=row[0],
-        report_id=row[1],
-        at_ts=row[2],
-        actor=row[3],
-        action=row[4],
-        reason=row[5],
-        report=json.loads(row[6]),
-    )
+class WriteDialect(Protocol):
+    """What a backend supplies to the writer: its connection and transaction statements."""
+
+    name: str
+
+    def begin(self) -> Any:
+        """Open a write transaction with savepoint `op` set; return the connection. May replace
+        a connection that died while idle (nothing of the batch has been sent yet)."""
+        ...
+
+    def next_op(self, conn: Any) -> None:
+        """The op succeeded: release savepoint `op` and set a fresh one for the next."""
+        ...
+
+    def undo_op(self, conn: Any) -> None:
+        """The op failed: roll back to savepoint `op` (which stays set)."""
+        ...
+
+    def commit(self, conn: Any) -> None: ...
+
+    def abort(self, conn: Any) -> None:
+        """The batch failed: roll back what can be, drop the connection if it is broken."""
+        ...
+
+    def batch_fatal(self, exc: BaseException) -> bool:
+        """Whether an op's error means the connection is gone (the whole batch fails)."""
+        ...
+
+    def close(self) -> None: ...
+
+
+class GroupWriter(threading.Thread):
+    def __init__(
+        self,
+        dialect: WriteDialect,
+        *,
+        max_batch: int = MAX_BATCH,
+        max_queue: int = faults.MAX_QUEUE,
+        fault_state: faults.FaultState | None = None,
+    ) -> None:
+        super().__init__(name=f"floodpost-{dialect.name}-writer", daemon=True)
+        self.dialect = dialect
+        self.max_batch = max_batch
+        self.max_queue = max_queue
+        self.faults = fault_state or faults.FaultState()
+        self.jobs: queue.Queue[tuple[Op, Future[Any]] | None] = queue.Queue()
+        self.commits = 0
+        # Once stopping, new work is refused at once: queued behind the stop it would never run
+        # and its caller would wait forever.
+        self._gate = threading.Lock()
+        self._stopping = False
+
+    def submit(self, op: Callable[[Any], T]) -> T:
+        return self.submit_nowait(op).result()
+
+    def submit_nowait(self, op: Callable[[Any], T]) -> Future[T]:
+        fut: Future[T] = Future()
+        if threading.current_thread() is self:
+            # An op that waits for another op would wait for itself.
+            fut.set_exception(RuntimeError("a store write inside a store write"))
+            return fut
+        with self._gate:
+            if self._stopping:
+                fut.set_exception(Unavailable("the store is closed"))
+                return fut
+            try:
+                faults.check_queue(self.jobs, self.max_queue)  # issue 13: bounded queue
+            except Unavailable as exc:
+                self.faults.record("queue_full")
+                fut.set_exception(exc)
+            else:
+                self.jobs.put((op, fut))
+        return fut
+
+    def run(self) -> None:
+        try:
+            while True:
+                first = self.jobs.get()
+                if first is None:
+                    return
+                batch = [first]
+                stop = False
+                while len(batch) < self.max_batch:
+                    try:
+                        job = self.jobs.get_nowait()
+                    except queue.Empty:
+                        break
+                    if job is None:
+                        stop = True
+                        break
+                    batch.append(job)
+                self._run_batch(batch)
+                if stop:
+                    return
+        finally:
+            self.dialect.close()
+
+    def _run_batch(self, batch: list[tuple[Op, Future[Any]]]) -> None:
+        results: list[tuple[Future[Any], Any, BaseException | None]] = []
+        dialect = self.dialect
+        conn = None
+        try:
+            conn = dialect.begin()
+            for i, (op, fut) in enumerate(batch):
+                try:
+                    value = op(conn)
+                except Exception as exc:  # noqa: BLE001 - handed back to the caller
+                    if dialect.batch_fatal(exc) or faults.cause_of(exc) is not None:
+                        raise  # connection gone, disk full, busy: the whole batch fails
+                    dialect.undo_op(conn)
+                    results.append((fut, None, exc))
+                else:
+                    if i < len(batch) - 1:
+                        dialect.next_op(conn)
+                    results.append((fut, value, None))
+            dialect.commit(conn)
+            self.commits += 1
+            self.faults.clear()
+        except BaseException as exc:  # the commit failed: nothing in this batch is durable
+            dialect.abort(conn)
+            # issue 13: a store fault becomes Unavailable -> 503 with Retry-After
+            fault = faults.classify(exc)
+            if fault is not None:
+                self.faults.record(str(fault.extra["reason"]))
+            for _op, fut in batch:
+                fut.set_exception(fault or exc)
+            return
+        for fut, value, error in results:
+            if error is not None:
+                fut.set_exception(error)
+            else:
+                fut.set_result(value)
+
+    def stop(self) -> None:
+        with self._gate:
+            if self._stopping:
+                return
+            self._stopping = True
+            self.jobs.put(None)
+        if self.is_alive():
+            self.join(timeout=30)
+        else:
+            self.dialect.close()
+
+
+class DbTx:
+    """`WriteTx` over a DB-API connection of the writer (storage.base.WriteTx). `sql` turns
+    portable `?` SQL into the backend's; `value` turns a backend's values into plain Python."""
+
+    def __init__(
+        self,
+        conn: Any,
+        clock: Callable[[], float],
+        sql: Callable[[str], str],
+        value: Callable[[Any], Any],
+    ) -> None:
+        self._conn = conn
+        self._clock = clock
+        self._sql = sql
+        self._value = value
+        self.open = True
+
+    def _cursor(self) -> Any:
+        if not self.open:
+            raise RuntimeError("this transaction is over (use tx only inside its work)")
+        return self._conn.cursor()
+
+    def execute(self, sql: str, params: Sequence[Any] = ()) -> int:
+        cur = self._cursor()
+        cur.execute(self._sql(sql), tuple(params))
+        return int(cur.rowcount)
+
+    def executemany(self, sql: str, rows: Iterable[Sequence[Any]]) -> None:
+        self._cursor().executemany(self._sql(sql), [tuple(r) for r in rows])
+
+    def query(self, sql: str, params: Sequence[Any] = ()) -> list[dict[str, Any]]:
+        cur = self._cursor()
+        cur.execute(self._sql(sql), tuple(params))
+        names = [d[0] for d in cur.description or ()]
+        value = self._value
+        return [{n: value(v) for n, v in zip(names, row, strict=True)} for row in cur.fetchall()]
+
+    def log(
+        self,
+        entity: str,
+        entity_id: str,
+        action: str,
+        body: dict[str, Any],
+        *,
+        actor: str | None,
+        reason: str | None = None,
+    ) -> int:
+        if entity == "report":
+            raise ValueError("reports are logged by create_report/modify_report")
+        cur = self._cursor()
+        params = (entity, entity_id, self._clock(), actor, action, reason, dumps(body))
+        cur.execute(self._sql(LOG_CHANGE), params)
+        row = cur.fetchone()
+        cur.fetchall()  # SQLite finishes a RETURNING statement only once it is read to the end
+        return int(row[0])
+
+    def now(self) -> float:
+        return self._clock()
+
+
+def transaction_op(
+    work: Callable[[DbTx], T],
+    clock: Callable[[], float],
+    sql: Callable[[str], str] = str,
+    value: Callable[[Any], Any] = lambda v: v,
+) -> Op:
+    """The writer op that runs `work` in a DbTx (Store.transact on either backend)."""
+
+    def op(conn: Any) -> T:
+        tx = DbTx(conn, clock, sql, value)
+        try:
+            return work(tx)
+        finally:
+            tx.open = False
+
+    return op

@@ -1,8 +1,9 @@
 """PostgreSQL/PostGIS store: the SQLite store's behaviour, for city or province deployments.
 
-Writes go through one writer thread per process with group commit, as in the SQLite store: callers
-block until the transaction holding their operation has committed with synchronous_commit=on (in
-the WAL on disk), and each operation runs in its own savepoint so a conflict rolls back alone.
+Writes go through the shared group-commit writer (storage.common.GroupWriter), as in the SQLite
+store: callers wait until the transaction holding their operation has committed with
+synchronous_commit=on (in the WAL on disk), and each operation runs in its own savepoint so a
+conflict rolls back alone; this module supplies PostgreSQL's dialect.
 Every write transaction first takes one transaction-level advisory lock. That serialises writers
 across processes (several uvicorn workers on one database), which keeps `changes.seq` in commit
 order: an identity value is drawn when a row is inserted, not when it commits, so without the lock
@@ -16,34 +17,35 @@ from __future__ import annotations
 
 import functools
 import json
-import queue
 import re
 import threading
-import time
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from concurrent.futures import Future
 from contextlib import contextmanager
 from decimal import Decimal
-from typing import Any
+from typing import Any, TypeVar
 
 import psycopg
 from psycopg.rows import dict_row
 
-from floodpost.errors import Conflict, Unavailable
-from floodpost.storage import common, faults
+from floodpost.clock import Clock, system_clock
+from floodpost.errors import Conflict
+from floodpost.storage import bulk, common, faults
 from floodpost.storage.auth_store import AuthTables
 from floodpost.storage.base import (
     AGG_KEYS,
     REPORT_COLUMNS,
     Modifier,
     User,
+    WriteTx,
     agg_delta,
     dumps,
 )
 from floodpost.storage.common import CHANGE_FIELDS, REPORT_FIELDS
 from floodpost.storage.postgres_schema import MIGRATIONS
+from floodpost.storage.reads import SharedReads
 
-_MAX_BATCH = 512
+T = TypeVar("T")
 _BULK_CHUNK = 20000
 _READERS = 8
 # Arbitrary, fixed 64-bit keys for pg_advisory_xact_lock ("floodpst" / "floodmig" in ASCII).
@@ -171,65 +173,23 @@ class _ReaderPool:
             conn.close()
 
 
-class _Writer(threading.Thread):
-    def __init__(
-        self,
-        url: str,
-        busy_timeout_s: float = faults.BUSY_TIMEOUT_S,
-        max_queue: int = faults.MAX_QUEUE,
-        fault_state: faults.FaultState | None = None,
-    ) -> None:
-        super().__init__(name="floodpost-postgres-writer", daemon=True)
+class _Dialect:
+    """PostgreSQL's part of the group-commit writer (storage.common.GroupWriter). Statements
+    without parameters are sent together: round trips, not fsyncs, dominate a batch of small
+    ops."""
+
+    name = "postgres"
+
+    def __init__(self, url: str, busy_timeout_s: float = faults.BUSY_TIMEOUT_S) -> None:
         self.url = url
         self.busy_timeout_s = busy_timeout_s
         self.conn: psycopg.Connection | None = _connect(
             url, readonly=False, busy_timeout_s=busy_timeout_s
         )
-        self.jobs: queue.Queue[tuple[_Op, Future[Any]] | None] = queue.Queue()
-        self.commits = 0
-        # -- issue 13 (faults): queue bound and the health state, see storage/faults.py
-        self.max_queue = max_queue
-        self.faults = fault_state or faults.FaultState()
 
-    def submit(self, op: _Op) -> Any:
-        return self.submit_nowait(op).result()
-
-    def submit_nowait(self, op: _Op) -> Future[Any]:
-        fut: Future[Any] = Future()
-        try:
-            faults.check_queue(self.jobs, self.max_queue)  # issue 13: bounded queue
-        except Unavailable as exc:
-            self.faults.record("queue_full")
-            fut.set_exception(exc)
-            return fut
-        self.jobs.put((op, fut))
-        return fut
-
-    def run(self) -> None:
-        while True:
-            first = self.jobs.get()
-            if first is None:
-                break
-            batch = [first]
-            stop = False
-            while len(batch) < _MAX_BATCH:
-                try:
-                    job = self.jobs.get_nowait()
-                except queue.Empty:
-                    break
-                if job is None:
-                    stop = True
-                    break
-                batch.append(job)
-            self._run_batch(batch)
-            if stop:
-                break
-        if self.conn is not None:
-            self.conn.close()
-
-    def _begin(self) -> psycopg.Connection:
-        """Open the batch transaction. A connection that died while idle (server restart,
-        failover) is replaced once: nothing of the batch was sent yet, so retrying is safe."""
+    def begin(self) -> psycopg.Connection:
+        """A connection that died while idle (server restart, failover) is replaced once:
+        nothing of the batch was sent yet, so retrying is safe."""
         for attempt in range(2):
             if self.conn is None or self.conn.closed or self.conn.broken:
                 if self.conn is not None:
@@ -244,82 +204,66 @@ class _Writer(threading.Thread):
                     raise
         raise AssertionError("unreachable")
 
-    def _run_batch(self, batch: list[tuple[_Op, Future[Any]]]) -> None:
-        # Every op runs under savepoint "op" (a failing op rolls back alone). Statements without
-        # parameters are sent together: round trips, not fsyncs, dominate a batch of small ops.
-        results: list[tuple[Future[Any], Any, BaseException | None]] = []
-        try:
-            conn = self._begin()
-            try:
-                for i, (op, fut) in enumerate(batch):
-                    last = i == len(batch) - 1
-                    try:
-                        value = op(conn)
-                    except psycopg.OperationalError:
-                        # connection gone, disk full, lock wait over: the whole batch failed
-                        raise
-                    except Exception as exc:  # noqa: BLE001 - handed back to the caller
-                        # The savepoint survives ROLLBACK TO, ready for the next op.
-                        conn.execute("ROLLBACK TO SAVEPOINT op")
-                        results.append((fut, None, exc))
-                    else:
-                        if not last:
-                            conn.execute("RELEASE SAVEPOINT op; SAVEPOINT op")
-                        results.append((fut, value, None))
-                conn.execute("COMMIT")
-            except BaseException:
-                if not conn.closed and not conn.broken:
-                    try:
-                        conn.execute("ROLLBACK")
-                    except psycopg.OperationalError:
-                        conn.close()  # lost meanwhile: the server rolls it back itself
-                raise
-            self.commits += 1
-            self.faults.clear()
-        except BaseException as exc:  # the commit failed: nothing in this batch is durable
-            if self.conn is not None and self.conn.broken:
-                self.conn.close()
-            # issue 13: a store fault (disk full, connection lost) becomes Unavailable -> 503
-            fault = faults.classify(exc)
-            if fault is not None:
-                self.faults.record(str(fault.extra["reason"]))
-            for _op, fut in batch:
-                fut.set_exception(fault or exc)
+    def next_op(self, conn: psycopg.Connection) -> None:
+        conn.execute("RELEASE SAVEPOINT op; SAVEPOINT op")
+
+    def undo_op(self, conn: psycopg.Connection) -> None:
+        conn.execute("ROLLBACK TO SAVEPOINT op")  # the savepoint survives, ready for the next op
+
+    def commit(self, conn: psycopg.Connection) -> None:
+        conn.execute("COMMIT")
+
+    def abort(self, conn: psycopg.Connection | None) -> None:
+        if self.conn is None:
             return
-        for fut, value, error in results:
-            if error is not None:
-                fut.set_exception(error)
-            else:
-                fut.set_result(value)
+        if not self.conn.closed and not self.conn.broken:
+            try:
+                self.conn.execute("ROLLBACK")
+            except psycopg.OperationalError:
+                self.conn.close()
+        else:
+            self.conn.close()
 
-    def stop(self) -> None:
-        self.jobs.put(None)
-        self.join(timeout=30)
+    @staticmethod
+    def batch_fatal(exc: BaseException) -> bool:
+        # connection gone, disk full, lock wait over: the whole batch failed
+        return isinstance(exc, psycopg.OperationalError)
+
+    def close(self) -> None:
+        if self.conn is not None:
+            self.conn.close()
 
 
-class PostgresStore(common.SharedReads, AuthTables):
+class PostgresStore(SharedReads, AuthTables):
     def __init__(
         self,
         url: str,
         *,
         readers: int = _READERS,
+        clock: Clock = system_clock,
         busy_timeout_s: float = faults.BUSY_TIMEOUT_S,
         max_queue: int = faults.MAX_QUEUE,
     ) -> None:
         self.url = url
+        self.clock = clock
         self.faults = faults.FaultState()  # issue 13: read by /healthz
         self.migrate()
         self._pool = _ReaderPool(url, readers)
-        self._writer = _Writer(url, busy_timeout_s, max_queue, self.faults)
+        self._writer = common.GroupWriter(
+            _Dialect(url, busy_timeout_s), max_queue=max_queue, fault_state=self.faults
+        )
         self._writer.start()
 
     # -- plumbing ---------------------------------------------------------------------------
-    def _write(self, op: _Op) -> Any:
+    def _write(self, op: Callable[[Any], T]) -> T:
         return self._writer.submit(op)
 
     def _rows(self, sql: str, params: Sequence[Any] = ()) -> list[tuple[Any, ...]]:
         query = _psycopg_sql(sql)  # `?` style, as in common.py
-        return self._pool.run(lambda conn: conn.execute(query, tuple(params)).fetchall())
+        rows: list[tuple[Any, ...]] = self._pool.run(
+            lambda conn: conn.execute(query, tuple(params)).fetchall()
+        )
+        return rows
 
     @property
     def commit_count(self) -> int:
@@ -348,8 +292,13 @@ class PostgresStore(common.SharedReads, AuthTables):
     def create_report(
         self, report: dict[str, Any], content_hash: str, *, actor: str | None
     ) -> tuple[dict[str, Any], bool]:
+        return self.create_report_future(report, content_hash, actor=actor).result()
+
+    def create_report_future(
+        self, report: dict[str, Any], content_hash: str, *, actor: str | None
+    ) -> Future[tuple[dict[str, Any], bool]]:
         def op(conn: psycopg.Connection) -> tuple[dict[str, Any], bool]:
-            existing = _insert(conn, report, content_hash, actor, "create")
+            existing = _insert(conn, report, content_hash, actor, self.clock())
             if existing is None:
                 return report, True
             if existing[0] == content_hash:
@@ -358,7 +307,7 @@ class PostgresStore(common.SharedReads, AuthTables):
                 "a different report with this id already exists", field="id", code="id_conflict"
             )
 
-        return self._write(op)
+        return self._writer.submit_nowait(op)
 
     def modify_report(
         self,
@@ -373,22 +322,30 @@ class PostgresStore(common.SharedReads, AuthTables):
             row = conn.execute(
                 "SELECT content_hash, body FROM reports WHERE id = %s FOR UPDATE", (report_id,)
             ).fetchone()
+            now = self.clock()
             new, extra, statements = common.modification(
-                report_id, row, modify, actor=actor, action=action, reason=reason
+                report_id, row, modify, actor=actor, action=action, reason=reason, now=now
             )
             with conn.pipeline():  # one round trip
                 for name, params in statements:
                     conn.execute(_SQL[name], params)
             for created, chash in extra:
-                _insert(conn, created, chash, actor, "create")  # already there: left as it is
+                _insert(conn, created, chash, actor, now)  # already there: left as it is
             return new
 
         return self._write(op)
 
     def bulk_load(self, reports: Iterable[tuple[dict[str, Any], str]], *, actor: str | None) -> int:
-        return common.pipelined_bulk_load(
+        return bulk.pipelined_bulk_load(
             reports, actor, _BULK_CHUNK, lambda rows: self._writer.submit_nowait(_bulk_op(rows))
         )
+
+    def transact(self, work: Callable[[WriteTx], T]) -> T:
+        return self.transact_future(work).result()
+
+    def transact_future(self, work: Callable[[WriteTx], T]) -> Future[T]:
+        op = common.transaction_op(work, self.clock, _psycopg_sql, _plain)
+        return self._writer.submit_nowait(op)
 
     # -- reads ------------------------------------------------------------------------------
     def read(self, sql: str, params: Sequence[Any] = ()) -> list[dict[str, Any]]:
@@ -425,7 +382,7 @@ def _insert(
     report: dict[str, Any],
     content_hash: str,
     actor: str | None,
-    action: str,
+    now: float,
 ) -> tuple[str, str] | None:
     """Insert a new report with its audit row and aggregates. None if it was new, else the
     (content_hash, body) of the report already stored under this id, which is left as it is."""
@@ -437,9 +394,9 @@ def _insert(
             *map(report.get, REPORT_COLUMNS),
             content_hash,
             dumps(report),
-            report.get("received_ts") or time.time(),
+            report.get("received_ts") or now,
             actor,
-            action,
+            "create",
             *key,
             n,
             people,
@@ -451,7 +408,7 @@ def _insert(
     return None if row[0] else (row[1], row[2])
 
 
-def _bulk_op(prepared: common.BulkRows) -> _Op:
+def _bulk_op(prepared: bulk.BulkRows) -> _Op:
     rows, changes, sums = prepared
 
     def op(conn: psycopg.Connection) -> int:

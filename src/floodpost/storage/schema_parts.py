@@ -85,6 +85,13 @@ HELP_RESOLVED_INDEX = """
         WHERE kind = 'help_request'"""
 
 
+# Migration 3, both backends: every entity logs to `changes` (warnings, orders, roll-call...),
+# named by `entity`; `report_id` holds the entity's id, so the changes_report index serves every
+# entity's audit trail. Existing rows are reports. A constant default: no table rewrite.
+CHANGES_ENTITY = """
+    ALTER TABLE changes ADD COLUMN entity {text} NOT NULL DEFAULT 'report'"""
+
+
 # Migration 4 (issue 13), both backends: sessions that really end and sign-in throttling that
 # survives a restart.
 # - users.sessions_after_ts: tokens issued before it are void (password change, disable, "end

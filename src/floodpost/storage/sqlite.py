@@ -1,31 +1,30 @@
 """SQLite store: WAL, synchronous=FULL, and group commit.
 
-One writer thread owns the only write connection. Callers hand it an operation and block until the
-transaction holding that operation has committed (fsync'd): several reports arriving together share
-one commit, so throughput scales with concurrency while nothing is acknowledged before it is
-durable. Each operation runs inside its own SAVEPOINT, so one failing operation (a conflict) rolls
-back alone. Readers use their own per-thread connections, which WAL lets run beside the writer.
+Writes go through the shared group-commit writer (storage.common.GroupWriter); this module gives
+it SQLite's dialect (BEGIN IMMEDIATE, savepoints, COMMIT fsync'd with synchronous=FULL). Readers
+use their own per-thread connections, which WAL lets run beside the writer.
 """
 
 from __future__ import annotations
 
 import json
-import queue
 import sqlite3
 import threading
 from collections.abc import Callable, Iterable, Sequence
 from concurrent.futures import Future
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
+from floodpost.clock import Clock, system_clock
 from floodpost.errors import Conflict, Unavailable
-from floodpost.storage import common, faults
+from floodpost.storage import bulk, common, faults
 from floodpost.storage.auth_store import AuthTables
-from floodpost.storage.base import Modifier, User
+from floodpost.storage.base import Modifier, User, WriteTx
 from floodpost.storage.common import Statement
+from floodpost.storage.reads import SharedReads
 from floodpost.storage.sqlite_schema import MIGRATIONS
 
-_MAX_BATCH = 512
+T = TypeVar("T")
 # Reports per bulk transaction. Random keys (report ids, in reports' unique index and the
 # audit log's index) dirty most index pages in every transaction, and each commit writes every
 # dirty page to the WAL: fewer, bigger transactions write those indexes out far fewer times
@@ -55,121 +54,54 @@ def _connect(
     return conn
 
 
-class _Writer(threading.Thread):
-    def __init__(
-        self,
-        path: str,
-        busy_timeout_s: float = faults.BUSY_TIMEOUT_S,
-        max_queue: int = faults.MAX_QUEUE,
-        fault_state: faults.FaultState | None = None,
-    ) -> None:
-        super().__init__(name="floodpost-sqlite-writer", daemon=True)
+class _Dialect:
+    """SQLite's part of the group-commit writer (storage.common.GroupWriter)."""
+
+    name = "sqlite"
+    # An op's own error rolls back alone; store faults (disk full, busy) fail the whole batch
+    # anyway (GroupWriter asks storage/faults.py), so nothing else is fatal here.
+    batch_fatal = staticmethod(lambda exc: False)
+
+    def __init__(self, path: str, busy_timeout_s: float = faults.BUSY_TIMEOUT_S) -> None:
         self.conn = _connect(path, busy_timeout_s=busy_timeout_s)
-        # -- issue 13 (faults): queue bound and the health state, see storage/faults.py
-        self.max_queue = max_queue
-        self.faults = fault_state or faults.FaultState()
         # A larger page cache for the one writer: bulk loads (replay, simulate) touch many index
         # pages per batch; 256 MiB halves their time and costs nothing when idle.
         self.conn.execute("PRAGMA cache_size=-262144")
-        self.jobs: queue.Queue[tuple[_Op, Future[Any]] | None] = queue.Queue()
-        self.commits = 0
-        # Once stopping, new work is refused at once: queued behind the stop it would never run
-        # and its caller would wait forever.
-        self._gate = threading.Lock()
-        self._stopping = False
 
-    def submit(self, op: _Op) -> Any:
-        return self.submit_nowait(op).result()
+    def begin(self) -> sqlite3.Connection:
+        self.conn.execute("BEGIN IMMEDIATE")
+        self.conn.execute("SAVEPOINT op")
+        return self.conn
 
-    def submit_nowait(self, op: _Op) -> Future[Any]:
-        fut: Future[Any] = Future()
-        with self._gate:
-            if self._stopping:
-                fut.set_exception(Unavailable("the store is closed"))
-                return fut
-            try:
-                faults.check_queue(self.jobs, self.max_queue)  # issue 13: bounded queue
-            except Unavailable as exc:
-                self.faults.record("queue_full")
-                fut.set_exception(exc)
-            else:
-                self.jobs.put((op, fut))
-        return fut
+    def next_op(self, conn: sqlite3.Connection) -> None:
+        conn.execute("RELEASE op")
+        conn.execute("SAVEPOINT op")
 
-    def run(self) -> None:
-        while True:
-            first = self.jobs.get()
-            if first is None:
-                self.conn.close()
-                return
-            batch = [first]
-            stop = False
-            while len(batch) < _MAX_BATCH:
-                try:
-                    job = self.jobs.get_nowait()
-                except queue.Empty:
-                    break
-                if job is None:
-                    stop = True
-                    break
-                batch.append(job)
-            self._run_batch(batch)
-            if stop:
-                self.conn.close()
-                return
+    def undo_op(self, conn: sqlite3.Connection) -> None:
+        conn.execute("ROLLBACK TO op")
 
-    def _run_batch(self, batch: list[tuple[_Op, Future[Any]]]) -> None:
-        results: list[tuple[Future[Any], Any, BaseException | None]] = []
-        try:
-            self.conn.execute("BEGIN IMMEDIATE")
-            for op, fut in batch:
-                self.conn.execute("SAVEPOINT op")
-                try:
-                    value = op(self.conn)
-                except Exception as exc:  # noqa: BLE001 - handed back to the caller
-                    if faults.cause_of(exc) is not None:
-                        raise  # disk full, busy: the whole batch fails (issue 13)
-                    self.conn.execute("ROLLBACK TO op")
-                    self.conn.execute("RELEASE op")
-                    results.append((fut, None, exc))
-                else:
-                    self.conn.execute("RELEASE op")
-                    results.append((fut, value, None))
-            self.conn.execute("COMMIT")
-            self.commits += 1
-            self.faults.clear()
-        except BaseException as exc:  # the commit failed: nothing in this batch is durable
-            if self.conn.in_transaction:
-                self.conn.execute("ROLLBACK")
-            # issue 13: a store fault (disk full, busy) becomes Unavailable -> 503 Retry-After
-            fault = faults.classify(exc)
-            if fault is not None:
-                self.faults.record(str(fault.extra["reason"]))
-            for _op, fut in batch:
-                fut.set_exception(fault or exc)
-            return
-        for fut, value, error in results:
-            if error is not None:
-                fut.set_exception(error)
-            else:
-                fut.set_result(value)
+    def commit(self, conn: sqlite3.Connection) -> None:
+        conn.execute("COMMIT")
 
-    def stop(self) -> None:
-        with self._gate:
-            self._stopping = True
-            self.jobs.put(None)
-        self.join(timeout=30)
+    def abort(self, conn: sqlite3.Connection | None) -> None:
+        if self.conn.in_transaction:
+            self.conn.execute("ROLLBACK")
+
+    def close(self) -> None:
+        self.conn.close()
 
 
-class SQLiteStore(common.SharedReads, AuthTables):
+class SQLiteStore(SharedReads, AuthTables):
     def __init__(
         self,
         url: str,
         *,
+        clock: Clock = system_clock,
         busy_timeout_s: float = faults.BUSY_TIMEOUT_S,
         max_queue: int = faults.MAX_QUEUE,
     ) -> None:
         self.url = url
+        self.clock = clock
         self.busy_timeout_s = busy_timeout_s
         self.faults = faults.FaultState()  # issue 13: read by /healthz
         path = url.removeprefix("sqlite:///")
@@ -184,7 +116,9 @@ class SQLiteStore(common.SharedReads, AuthTables):
         self._readers_lock = threading.Lock()
         self._closed = False
         self.migrate()
-        self._writer = _Writer(self.path, busy_timeout_s, max_queue, self.faults)
+        self._writer = common.GroupWriter(
+            _Dialect(self.path, busy_timeout_s), max_queue=max_queue, fault_state=self.faults
+        )
         self._writer.start()
 
     # -- plumbing ---------------------------------------------------------------------------
@@ -201,7 +135,7 @@ class SQLiteStore(common.SharedReads, AuthTables):
             self._local.reader = pair
         return pair
 
-    def _write(self, op: _Op) -> Any:
+    def _write(self, op: Callable[[Any], T]) -> T:
         return self._writer.submit(op)
 
     def _rows(self, sql: str, params: Sequence[Any] = ()) -> list[sqlite3.Row]:
@@ -271,7 +205,7 @@ class SQLiteStore(common.SharedReads, AuthTables):
                     field="id",
                     code="id_conflict",
                 )
-            _run(conn, common.create_statements(report, content_hash, actor))
+            _run(conn, common.create_statements(report, content_hash, actor, self.clock()))
             return report, True
 
         return self._writer.submit_nowait(op)
@@ -289,8 +223,9 @@ class SQLiteStore(common.SharedReads, AuthTables):
             row = conn.execute(
                 "SELECT content_hash, body FROM reports WHERE id = ?", (report_id,)
             ).fetchone()
+            now = self.clock()
             new, extra, statements = common.modification(
-                report_id, row, modify, actor=actor, action=action, reason=reason
+                report_id, row, modify, actor=actor, action=action, reason=reason, now=now
             )
             _run(conn, statements)
             for created, chash in extra:
@@ -298,18 +233,24 @@ class SQLiteStore(common.SharedReads, AuthTables):
                     "SELECT 1 FROM reports WHERE id = ?", (created["id"],)
                 ).fetchone()
                 if exists is None:
-                    _run(conn, common.create_statements(created, chash, actor))
+                    _run(conn, common.create_statements(created, chash, actor, now))
             return new
 
         return self._write(op)
 
     def bulk_load(self, reports: Iterable[tuple[dict[str, Any], str]], *, actor: str | None) -> int:
-        return common.pipelined_bulk_load(
+        return bulk.pipelined_bulk_load(
             reports,
             actor,
             _BULK_CHUNK,
             lambda rows: self._writer.submit_nowait(_bulk_op(rows, actor)),
         )
+
+    def transact(self, work: Callable[[WriteTx], T]) -> T:
+        return self.transact_future(work).result()
+
+    def transact_future(self, work: Callable[[WriteTx], T]) -> Future[T]:
+        return self._writer.submit_nowait(common.transaction_op(work, self.clock))
 
     # -- reads ------------------------------------------------------------------------------
     def read(self, sql: str, params: Sequence[Any] = ()) -> list[dict[str, Any]]:
@@ -348,7 +289,7 @@ _BULK_CHANGES = (
 )
 
 
-def _bulk_op(prepared: common.BulkRows, actor: str | None) -> _Op:
+def _bulk_op(prepared: bulk.BulkRows, actor: str | None) -> _Op:
     rows, _changes, sums = prepared
 
     def op(conn: sqlite3.Connection) -> int:

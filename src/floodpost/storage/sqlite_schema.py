@@ -7,6 +7,7 @@ from floodpost.storage.schema_parts import (
     AGG_COLUMNS,
     AUTH_TABLES,
     CHANGES_COLUMNS,
+    CHANGES_ENTITY,
     CHANGES_INDEX,
     HELP_RESOLVED_INDEX,
     REPORTS_COLUMNS,
@@ -44,8 +45,9 @@ MIGRATIONS: list[str] = [
     DROP TABLE changes;
     ALTER TABLE changes_v2 RENAME TO changes;{CHANGES_INDEX}
     """,
-    # Issue 13 — assigned migration number 4. Numbered 3 in the `harden` branch because the runner
-    # needs contiguous numbers and `core`'s migration 3 is not here yet; on merge it goes after
-    # it. Revocation (sessions_after_ts, revoked_tokens), persisted sign-in failures, account audit.
+    # 3: the change log of every entity (issue 8): changes.entity, 'report' for existing rows
+    render(CHANGES_ENTITY, **_T),
+    # 4 (issue 13): revocation (sessions_after_ts, revoked_tokens), persisted sign-in failures,
+    # the account audit log.
     render(AUTH_TABLES, **_T, serial="INTEGER PRIMARY KEY AUTOINCREMENT"),
 ]

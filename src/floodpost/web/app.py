@@ -1,30 +1,62 @@
-"""create_app(settings): the one place the web application is assembled."""
+"""create_app(settings): the one place the web application is assembled.
+
+Read top to bottom: the collaborators (`build_context`), the middleware in order, the routers in
+order, and `lifespan` (what starts after the app is up and stops before it goes). Routers only
+declare routes; they reach the collaborators through the typed dependencies in web/deps.py.
+"""
 
 from __future__ import annotations
 
+import asyncio
+import gzip
 import importlib
-from collections.abc import AsyncIterator
+import json
+import logging
+import threading
+from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
+from functools import partial
+from typing import Any
 
 from fastapi import FastAPI
-from fastapi.middleware.gzip import GZipMiddleware
 from fastapi.staticfiles import StaticFiles
+from starlette.middleware import Middleware
+from starlette.middleware.gzip import GZipMiddleware
 
 from floodpost import __version__
+from floodpost.auth.accounts import UserCache
 from floodpost.auth.secret import resolve_secret
+from floodpost.auth.sessions import SessionGuard
+from floodpost.auth.throttle import LoginThrottle
 from floodpost.clock import Clock, system_clock
 from floodpost.geo.catalogue import Catalogue
 from floodpost.geo.routing import ReportRouter
+from floodpost.i18n import LANGUAGES, Translator
+from floodpost.live.broker import Broker
+from floodpost.live.escalation import Rules
+from floodpost.live.follower import ChangeFollower
+from floodpost.live.places import places_from_catalogue
+from floodpost.live.state import LiveState
+from floodpost.mapview.command_post import render_command_post
 from floodpost.paths import web_dir
-from floodpost.settings import Settings
+from floodpost.rules import EscalationLimits
+from floodpost.settings import Settings, checked, load_settings
+from floodpost.stats.rollup import follow
+from floodpost.stats.service import ReviewStats
 from floodpost.storage import open_store
 from floodpost.storage.base import Store
-from floodpost.web.deps import Context
+from floodpost.web.deps import Context, Lazy, PageData
 from floodpost.web.errors import install_error_handlers
 from floodpost.web.headers import SecurityHeaders
+from floodpost.web.limits import BodySizeLimit
+from floodpost.web.routers.layers import without_contacts
+from floodpost.web.routers.pages_report import build_places
+from floodpost.web.routers.reports import IngestFastPath
+from floodpost.web.security import USER_CACHE_TTL_S, CSRFCookieMiddleware
+from floodpost.web.shutdown import end_streams_on_signal
 
-# One router per resource. A module may also define `setup(app, ctx)` for start-up work
-# (an event broker, a background task) so that features never need to edit this file.
+# One router per resource, included in this order (it decides which of two equal paths wins).
+# A new feature adds its module here; the module defines `router` and nothing that runs at import.
 ROUTERS = (
     "health",
     "layers",
@@ -40,6 +72,73 @@ ROUTERS = (
     "pages_account",
 )
 
+log = logging.getLogger(__name__)
+
+
+def build_context(settings: Settings, store: Store, clock: Clock, catalogue: Catalogue) -> Context:
+    """Every long-lived collaborator of the app, each made once here."""
+    county: dict[str, Any] = next(iter(catalogue.records("county").values()), {})
+    pages = PageData(
+        county_names={
+            "zh_CN": county.get("name"),
+            "en": county.get("name_en") or county.get("name"),
+        },
+        demo=bool(settings.demo) or any(catalogue.is_demo(lid) for lid in catalogue.layer_ids),
+        map_pages={
+            lang: Lazy(partial(render_command_post, catalogue, settings, Translator(lang)))
+            for lang in LANGUAGES
+        },
+        places_json=Lazy(partial(_places_json, catalogue)),
+        zones_without_contacts=Lazy(lambda: without_contacts(catalogue.geojson_bytes("zones"))),
+    )
+    # The one follower of the change log, and the report roll-up both screens read from it.
+    follower = ChangeFollower(store)
+    rollup = follow(follower)
+    users = UserCache(store, USER_CACHE_TTL_S, clock)
+    return Context(
+        settings=settings,
+        catalogue=catalogue,
+        store=store,
+        router=ReportRouter(
+            catalogue,
+            outside_max_m=settings.outside_county_max_m,
+            nearest_village_max_m=settings.nearest_village_max_m,
+        ),
+        secret_key=resolve_secret(settings),
+        clock=clock,
+        users=users,
+        sessions=SessionGuard(store, users),
+        # Counts in the store: they survive a restart and every worker shares them (issue 13).
+        throttle=LoginThrottle(settings.login_max_failures, settings.login_window_s, clock, store),
+        broker=Broker(store),
+        follower=follower,
+        rollup=rollup,
+        live=LiveState(
+            store,
+            places_from_catalogue(catalogue),
+            Rules.from_settings(settings),
+            settings.silent_zone_hours,
+            follower=follower,
+            rollup=rollup,
+        ),
+        stats=ReviewStats(
+            store,
+            catalogue,
+            limits=EscalationLimits.from_settings(settings),
+            clock=clock,
+            follower=follower,
+            rollup=rollup,
+        ),
+        pages=pages,
+    )
+
+
+def _places_json(catalogue: Catalogue) -> tuple[bytes, bytes]:
+    plain = json.dumps(
+        build_places(catalogue.geojson_bytes), ensure_ascii=False, separators=(",", ":")
+    ).encode()
+    return plain, gzip.compress(plain, compresslevel=9, mtime=0)
+
 
 def create_app(
     settings: Settings,
@@ -50,50 +149,73 @@ def create_app(
 ) -> FastAPI:
     """Assemble the app. `store` and `catalogue` may be passed in (the demo, tests) to share
     ones already open or loaded; otherwise they come from the settings."""
-    catalogue = catalogue or Catalogue.load(settings.geodata_dir)
-    ctx = Context(
-        settings=settings,
-        catalogue=catalogue,
-        store=store or open_store(settings.db_url, **settings.store_limits()),
-        router=ReportRouter(
-            catalogue,
-            outside_max_m=settings.outside_county_max_m,
-            nearest_village_max_m=settings.nearest_village_max_m,
-        ),
-        secret_key=resolve_secret(settings),
-        clock=clock,
+    settings = checked(settings)
+    ctx = build_context(
+        settings,
+        store or open_store(settings.db_url, clock=clock, **settings.store_limits()),
+        clock,
+        catalogue or Catalogue.load(settings.geodata_dir),
     )
     owns_store = store is None
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        yield
-        for stop in ctx.services.get("on_shutdown", []):
-            await stop()
-        if owns_store:
-            ctx.store.close()
+        # Build the live aggregates and the statistics roll-up now (seconds over a million
+        # events) rather than on the first screen's request.
+        _in_background("floodpost-live-warm", lambda: ctx.live.snapshot(ctx.clock()))
+        _in_background("floodpost-stats-warm", lambda: ctx.stats.by_area("township"))
+        restore_signals = end_streams_on_signal(ctx.broker, asyncio.get_running_loop())
+        try:
+            yield
+        finally:
+            restore_signals()
+            await ctx.broker.stop()
+            if owns_store:
+                ctx.store.close()
 
+    # Outermost first. SecurityHeaders puts CSP (with this response's nonce), nosniff & co. on
+    # every response, the fast path's and the error pages' included (issue 13); BodySizeLimit
+    # bounds every body, the ingest fast path's included; IngestFastPath answers POST
+    # /api/reports before routing (bench/README.md); the CSRF cookie goes on every HTML page;
+    # gzip last, on what the routes answer (Starlette's gzip leaves text/event-stream alone, so
+    # the live stream is not buffered).
+    middleware = [
+        Middleware(SecurityHeaders, settings=settings),
+        Middleware(BodySizeLimit, max_bytes=settings.max_body_bytes),
+        Middleware(IngestFastPath),
+        Middleware(CSRFCookieMiddleware, ctx=ctx),
+        Middleware(GZipMiddleware, minimum_size=1024, compresslevel=6),
+    ]
     # FastAPI's /docs and /redoc pages load their scripts from a CDN, which the command post cannot
     # reach; the API description stays at /openapi.json and in docs/API.md.
     app = FastAPI(
-        title="floodpost", version=__version__, lifespan=lifespan, docs_url=None, redoc_url=None
+        title="floodpost",
+        version=__version__,
+        lifespan=lifespan,
+        middleware=middleware,
+        docs_url=None,
+        redoc_url=None,
     )
     app.state.ctx = ctx
     install_error_handlers(app)
-    # Phones on poor links and the big screen's first load both pay for every byte; Starlette's
-    # gzip leaves text/event-stream alone, so the live stream is not buffered.
-    app.add_middleware(GZipMiddleware, minimum_size=1024, compresslevel=6)
-    app.add_middleware(SecurityHeaders, settings=settings)  # CSP, nosniff, … (issue 13)
     app.mount("/static", StaticFiles(directory=web_dir() / "static"), name="static")
     for name in ROUTERS:
-        module = importlib.import_module(f"floodpost.web.routers.{name}")
-        app.include_router(module.router)
-        setup = getattr(module, "setup", None)
-        if setup is not None:
-            setup(app, ctx)
+        app.include_router(importlib.import_module(f"floodpost.web.routers.{name}").router)
     return app
+
+
+def _in_background(name: str, work: Callable[[], object]) -> None:
+    """Run `work` on a daemon thread: only a head start, the first request does it otherwise."""
+
+    def run() -> None:
+        try:
+            work()
+        except Exception:  # noqa: BLE001
+            log.warning("%s failed", name, exc_info=True)
+
+    threading.Thread(target=run, name=name, daemon=True).start()
 
 
 def app_from_env() -> FastAPI:
     """Factory for `uvicorn --factory` (several workers): settings come from FLOODPOST_* env."""
-    return create_app(Settings())
+    return create_app(load_settings())

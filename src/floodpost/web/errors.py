@@ -14,8 +14,11 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from floodpost.errors import FloodpostError, InvalidInput
 from floodpost.storage import faults
 from floodpost.web.contract import install_contract
+from floodpost.web.templating import render
 
 log = logging.getLogger("floodpost.web")
+# Statuses with their own sentence in the catalogues (common.json, "error.status.<n>").
+EXPLAINED = frozenset({400, 401, 403, 404, 409, 413, 422, 429})
 
 
 class InternalError(FloodpostError):
@@ -83,11 +86,29 @@ def render_error(request: Request, exc: FloodpostError) -> Response:
         _record_fault(request, exc)
     if _wants_json(request):
         return JSONResponse(exc.to_dict(), status_code=exc.status, headers=headers)
-    body = (
-        "<!doctype html><meta charset=utf-8><title>floodpost</title>"
-        f"<h1>{exc.status}</h1><p>{html.escape(exc.message)}</p><p><a href='/'>floodpost</a></p>"
+    try:
+        response = _error_page(request, exc)
+    except Exception:  # noqa: BLE001 - an error page must never fail: fall back to plain HTML
+        log.warning("error page could not be rendered", exc_info=True)
+        body = (
+            "<!doctype html><meta charset=utf-8><title>floodpost</title>"
+            f"<h1>{exc.status}</h1><p>{html.escape(exc.message)}</p><p><a href='/'>floodpost</a></p>"
+        )
+        response = HTMLResponse(body, status_code=exc.status)
+    response.headers.update(headers)
+    return response
+
+
+def _error_page(request: Request, exc: FloodpostError) -> Response:
+    key = f"error.status.{exc.status if exc.status in EXPLAINED else 'other'}"
+    return render(
+        request,
+        "error.html",
+        status_code=exc.status,
+        status=exc.status,
+        explain_key=key,
+        detail=exc.message,
     )
-    return HTMLResponse(body, status_code=exc.status, headers=headers)
 
 
 def install_error_handlers(app: FastAPI) -> None:

@@ -34,17 +34,17 @@ from urllib.parse import quote
 from fastapi import Depends, HTTPException, Request, Response
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from floodpost.auth.accounts import UserCache
-from floodpost.auth.sessions import SessionGuard
-from floodpost.auth.throttle import LoginThrottle
 from floodpost.auth.tokens import csrf_is_genuine, issue_csrf, verify_token
 from floodpost.errors import Forbidden, Unauthorized
-from floodpost.web.deps import Context, get_ctx
+from floodpost.web.deps import Context, ctx_of
 
 SESSION_COOKIE = "fp_session"
 CSRF_COOKIE = "fp_csrf"
 CSRF_HEADER = "X-CSRF-Token"
 CSRF_FIELD = "csrf_token"
+# Who reads the county-wide review (statistics, the /review page, the export): leadership and
+# staff, not field members, who report.
+REVIEW_ROLES = ("staff", "commander", "viewer")
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS", "TRACE"})
 USER_CACHE_TTL_S = 30.0
 _STATE_NEW_CSRF = "fp_csrf_new"
@@ -56,22 +56,9 @@ class Principal:
     role: str
 
 
-def user_cache(ctx: Context) -> UserCache:
-    return ctx.service("auth.users", lambda: UserCache(ctx.store, USER_CACHE_TTL_S, ctx.clock))
-
-
-def session_guard(ctx: Context) -> SessionGuard:
-    """Revocation check for every request (floodpost.auth.sessions; issue 13)."""
-    return ctx.service("auth.sessions", lambda: SessionGuard(ctx.store, user_cache(ctx)))
-
-
-def login_throttle(ctx: Context) -> LoginThrottle:
-    s = ctx.settings
-    return ctx.service(
-        "auth.throttle",
-        # Counts in the store: they survive a restart and every worker shares them (issue 13).
-        lambda: LoginThrottle(s.login_max_failures, s.login_window_s, ctx.clock, ctx.store),
-    )
+def own_only(principal: Principal) -> str | None:
+    """The reporter filter for this user: field members see their own reports only."""
+    return principal.name if principal.role == "field" else None
 
 
 def identify(request: Request) -> tuple[Principal | None, str | None]:
@@ -81,7 +68,7 @@ def identify(request: Request) -> tuple[Principal | None, str | None]:
     )
     if cached is not None:
         return cached
-    ctx = get_ctx(request)
+    ctx = ctx_of(request)
     header = request.headers.get("authorization")
     if header is not None:
         scheme, _, credentials = header.partition(" ")
@@ -92,7 +79,7 @@ def identify(request: Request) -> tuple[Principal | None, str | None]:
     result: tuple[Principal | None, str | None] = (None, None)
     claims = verify_token(ctx.secret_key, token, now=ctx.clock()) if token else None
     if claims is not None:
-        user = session_guard(ctx).admit(claims)  # None once the session was ended
+        user = ctx.sessions.admit(claims)  # None once the session was ended
         if user is not None:
             # The stored role wins: a demoted commander stops acting as one within the cache TTL.
             result = (Principal(user.name, user.role), via)
@@ -113,7 +100,7 @@ def csrf_session(ctx: Context, session_cookie: str | None) -> str:
 async def check_csrf(request: Request) -> None:
     """Raise Forbidden unless the request repeats the fp_csrf cookie (header or form field),
     and that value belongs to this session."""
-    ctx = get_ctx(request)
+    ctx = ctx_of(request)
     cookie = request.cookies.get(CSRF_COOKIE)
     sent = request.headers.get(CSRF_HEADER)
     content_type = request.headers.get("content-type", "")
@@ -218,7 +205,7 @@ def csrf_token(request: Request) -> str:
     new = getattr(request.state, _STATE_NEW_CSRF, None)
     if new:
         return new
-    ctx = get_ctx(request)
+    ctx = ctx_of(request)
     session = csrf_session(ctx, request.cookies.get(SESSION_COOKIE))
     cookie = request.cookies.get(CSRF_COOKIE)
     if cookie and csrf_is_genuine(ctx.secret_key, cookie, session):

@@ -29,6 +29,8 @@ from floodpost.paths import web_dir
 LANG_COOKIE = "lang"
 LANG_COOKIE_MAX_AGE_S = 365 * 24 * 3600
 
+# One environment for every page; what it holds is fixed here, at import. Values that depend on
+# the app or the request are passed by render(), never written into these globals later.
 templates = Jinja2Templates(directory=str(web_dir() / "templates"))
 templates.env.globals["vendor"] = VENDOR_URLS
 templates.env.globals["languages"] = [(code, LANGUAGE_NAMES[code]) for code in LANGUAGES]
@@ -56,29 +58,13 @@ def translator_for(request: Request) -> Translator:
 def shows_demo_badge(request: Request) -> bool:
     """True when the service runs in demo mode or any loaded layer is demo data."""
     ctx = getattr(request.app.state, "ctx", None)
-    if ctx is None:
-        return False
-    catalogue = ctx.catalogue
-    return ctx.service(
-        "page_demo_badge",
-        lambda: (
-            bool(ctx.settings.demo)
-            or any(catalogue.is_demo(layer_id) for layer_id in catalogue.layer_ids)
-        ),
-    )
+    return bool(ctx.pages.demo) if ctx is not None else False
 
 
 def county_name_for(request: Request, lang: str) -> str | None:
     """The county's name for page titles ("绥宁县防汛指挥"), in the page language."""
     ctx = getattr(request.app.state, "ctx", None)
-    if ctx is None:
-        return None
-
-    def make() -> dict[str, str | None]:
-        county: dict[str, Any] = next(iter(ctx.catalogue.records("county").values()), {})
-        return {"zh_CN": county.get("name"), "en": county.get("name_en") or county.get("name")}
-
-    return ctx.service("page_county_names", make).get(lang)
+    return ctx.pages.county_names.get(lang) if ctx is not None else None
 
 
 def _recognised_user(request: Request) -> Any:

@@ -1,11 +1,12 @@
 /* Live command post, part 1: DOM builders for popups, tooltips and the feed, and the
    help-request lifecycle actions. Every piece of report text (note, contact, team, names) goes
    into the page with textContent or as a DOM node — never innerHTML — so a hostile report stays
-   text. Loaded after map.js and before live.js; publishes window.FloodpostLiveUI. */
+   text. Loaded after map.js and before live.js; publishes floodpost.liveUI. */
 (function () {
   "use strict";
 
-  var FP = window.FLOODPOST;
+  var floodpost = (window.floodpost = window.floodpost || {});
+  var FP = floodpost.commandPost;
   if (!FP) return;
 
   function T(key, n) {
@@ -29,8 +30,12 @@
   function fmtTime(ts) {
     if (!ts) return "–";
     return new Date(ts * 1000).toLocaleString(lang, {
-      timeZone: "Asia/Shanghai", month: "2-digit", day: "2-digit",
-      hour: "2-digit", minute: "2-digit", hour12: false,
+      timeZone: "Asia/Shanghai",
+      month: "2-digit",
+      day: "2-digit",
+      hour: "2-digit",
+      minute: "2-digit",
+      hour12: false,
     });
   }
 
@@ -43,7 +48,10 @@
   /** Names of places from the static layers (escaped there for folium; decoded as text). */
   var names = { villages: {}, townships: {} };
   function indexNames() {
-    [["villages", "code"], ["townships", "code"]].forEach(function (pair) {
+    [
+      ["villages", "code"],
+      ["townships", "code"],
+    ].forEach(function (pair) {
       var layer = FP.layers[pair[0]];
       if (!layer || !layer.eachLayer) return;
       layer.eachLayer(function (l) {
@@ -75,24 +83,9 @@
     return label;
   }
 
-  // -- CSRF and actions ------------------------------------------------------------------------
-  function csrfToken() {
-    var m = document.cookie.match(/(?:^|;\s*)fp_csrf=([^;]+)/);
-    return m ? decodeURIComponent(m[1]) : "";
-  }
-
+  // -- actions (the CSRF header is floodpost.http's business) -----------------------------------
   function post(url, body) {
-    return fetch(url, {
-      method: "POST",
-      credentials: "same-origin",
-      headers: { "Content-Type": "application/json", "X-CSRF-Token": csrfToken() },
-      body: JSON.stringify(body || {}),
-    }).then(function (res) {
-      return res.json().catch(function () { return {}; }).then(function (data) {
-        if (!res.ok) throw new Error(data.detail || String(res.status));
-        return data;
-      });
-    });
+    return floodpost.http.postJSON(url, body);
   }
 
   function button(text, cls, onClick) {
@@ -109,10 +102,14 @@
     var base = "/api/reports/" + encodeURIComponent(r.id);
     function run(path, body) {
       msg.textContent = "";
-      box.querySelectorAll("button").forEach(function (b) { b.disabled = true; });
+      box.querySelectorAll("button").forEach(function (b) {
+        b.disabled = true;
+      });
       post(base + path, body).then(done, function (err) {
         msg.textContent = T("action.failed") + err.message;
-        box.querySelectorAll("button").forEach(function (b) { b.disabled = false; });
+        box.querySelectorAll("button").forEach(function (b) {
+          b.disabled = false;
+        });
       });
     }
     var assignRow = el("div", "fp-act-row");
@@ -121,14 +118,18 @@
     team.maxLength = 120;
     team.placeholder = T("action.assign_placeholder");
     assignRow.appendChild(team);
-    assignRow.appendChild(button(T("action.assign"), "fp-act-assign", function () {
-      run("/assign", { assignee: team.value.trim() || null });
-    }));
+    assignRow.appendChild(
+      button(T("action.assign"), "fp-act-assign", function () {
+        run("/assign", { assignee: team.value.trim() || null });
+      }),
+    );
     box.appendChild(assignRow);
     if (r.state === "assigned") {
-      box.appendChild(button(T("action.en_route"), "fp-act-enroute", function () {
-        run("/en-route", {});
-      }));
+      box.appendChild(
+        button(T("action.en_route"), "fp-act-enroute", function () {
+          run("/en-route", {});
+        }),
+      );
     }
     var rescueRow = el("div", "fp-act-row");
     var n = el("input", "fp-act-n");
@@ -137,22 +138,28 @@
     n.max = "5000";
     n.value = String(Math.max(1, r.people || 1));
     rescueRow.appendChild(n);
-    rescueRow.appendChild(button(T("action.rescued"), "fp-act-rescued", function () {
-      run("/resolve", { resolution: "rescued", rescued: parseInt(n.value, 10) || 0 });
-    }));
+    rescueRow.appendChild(
+      button(T("action.rescued"), "fp-act-rescued", function () {
+        run("/resolve", { resolution: "rescued", rescued: parseInt(n.value, 10) || 0 });
+      }),
+    );
     box.appendChild(rescueRow);
-    box.appendChild(button(T("action.not_needed"), "fp-act-notneeded", function () {
-      run("/resolve", { resolution: "not_needed" });
-    }));
+    box.appendChild(
+      button(T("action.not_needed"), "fp-act-notneeded", function () {
+        run("/resolve", { resolution: "not_needed" });
+      }),
+    );
     var dupRow = el("div", "fp-act-row");
     var dup = el("input", "fp-act-dup");
     dup.type = "text";
     dup.maxLength = 40;
     dup.value = r.likely_duplicate_of || "";
     dupRow.appendChild(dup);
-    dupRow.appendChild(button(T("action.duplicate"), "fp-act-duplicate", function () {
-      run("/resolve", { resolution: "duplicate", duplicate_of: dup.value.trim() });
-    }));
+    dupRow.appendChild(
+      button(T("action.duplicate"), "fp-act-duplicate", function () {
+        run("/resolve", { resolution: "duplicate", duplicate_of: dup.value.trim() });
+      }),
+    );
     box.appendChild(dupRow);
     box.appendChild(msg);
     return box;
@@ -161,9 +168,15 @@
   // -- popups ----------------------------------------------------------------------------------
   function requestPopup(r, opts) {
     var box = el("div", "fp-popup fp-popup-request");
-    var head = el("h3", "fp-urgency-" + (r.urgency || "normal"),
-      T("kind.help_request") + " · " + T("urgency." + (r.urgency || "normal")) + " · " +
-      T("state." + (r.state || "new")));
+    var head = el(
+      "h3",
+      "fp-urgency-" + (r.urgency || "normal"),
+      T("kind.help_request") +
+        " · " +
+        T("urgency." + (r.urgency || "normal")) +
+        " · " +
+        T("state." + (r.state || "new")),
+    );
     box.appendChild(head);
     (r.escalated || []).forEach(function (why) {
       box.appendChild(el("p", "fp-escalated", T("escalated." + why)));
@@ -187,7 +200,9 @@
 
   function textTip(lines) {
     var box = el("div", "fp-tip");
-    lines.forEach(function (line) { if (line) box.appendChild(el("div", null, line)); });
+    lines.forEach(function (line) {
+      if (line) box.appendChild(el("div", null, line));
+    });
     return box;
   }
 
@@ -202,8 +217,13 @@
     top.appendChild(el("span", "fp-feed-kind", kindLabel(r)));
     if (r.people) top.appendChild(el("span", "fp-feed-people", T("people", r.people)));
     if (r.kind === "help_request") {
-      top.appendChild(el("span", "fp-feed-state fp-state-" + (r.state || "new"),
-        T("state." + (r.state || "new"))));
+      top.appendChild(
+        el(
+          "span",
+          "fp-feed-state fp-state-" + (r.state || "new"),
+          T("state." + (r.state || "new")),
+        ),
+      );
     }
     if (r.status === "retracted") top.appendChild(el("span", "fp-feed-retracted", T("retracted")));
     if (r.escalated && r.escalated.length) top.appendChild(el("span", "fp-escalated", "!"));
@@ -211,13 +231,25 @@
     var place = placeName(r);
     if (place) li.appendChild(el("div", "fp-feed-place", place));
     var text = r.note || r.team || "";
-    if (text) li.appendChild(el("div", "fp-feed-note", text.length > 140 ? text.slice(0, 140) + "…" : text));
+    if (text)
+      li.appendChild(
+        el("div", "fp-feed-note", text.length > 140 ? text.slice(0, 140) + "…" : text),
+      );
     return li;
   }
 
-  window.FloodpostLiveUI = {
-    T: T, el: el, fmtNumber: fmtNumber, fmtTime: fmtTime, fmtMinutes: fmtMinutes,
-    names: names, placeName: placeName, requestPopup: requestPopup, textTip: textTip,
-    feedItem: feedItem, post: post, row: row,
+  floodpost.liveUI = {
+    T: T,
+    el: el,
+    fmtNumber: fmtNumber,
+    fmtTime: fmtTime,
+    fmtMinutes: fmtMinutes,
+    names: names,
+    placeName: placeName,
+    requestPopup: requestPopup,
+    textTip: textTip,
+    feedItem: feedItem,
+    post: post,
+    row: row,
   };
 })();

@@ -6,13 +6,14 @@
    totals change at once; the aggregates are re-read (?parts=agg, cached server-side per change
    sequence) at most every few seconds. Individual markers are canvas-rendered circle markers;
    villages are coloured by restyling the page's own village layer, so no geometry is sent twice.
-   Readiness: the first load is registered with FLOODPOST.waitFor, so map.js sets
-   body[data-ready] only once these layers are drawn. */
+   Readiness: the first load is registered with floodpost.commandPost.waitFor, so map.js sets
+   body[data-ready] only once these layers are drawn. Publishes floodpost.live. */
 (function () {
   "use strict";
 
-  var FP = window.FLOODPOST;
-  var UI = window.FloodpostLiveUI;
+  var floodpost = (window.floodpost = window.floodpost || {});
+  var FP = floodpost.commandPost;
+  var UI = floodpost.liveUI;
   if (!FP || !FP.map || !UI) return;
   var T = UI.T;
   var el = UI.el;
@@ -29,11 +30,19 @@
   var renderer = L.canvas({ pane: "fpLive", padding: 0.3 });
 
   var live = {
-    state: null, seq: 0, skew: 0, me: null, requests: {}, markers: {}, source: null,
+    state: null,
+    seq: 0,
+    skew: 0,
+    me: null,
+    requests: {},
+    markers: {},
+    source: null,
     filter: { kind: "", township: "" },
   };
-  window.FLOODPOST_LIVE = live;
-  live.reconnect = function () { connect(); };
+  floodpost.live = live;
+  live.reconnect = function () {
+    connect();
+  };
 
   var groups = {
     silent: L.layerGroup(),
@@ -42,7 +51,9 @@
     reservoirs: L.layerGroup(),
     requests: L.layerGroup(),
   };
-  Object.keys(groups).forEach(function (k) { groups[k].addTo(map); });
+  Object.keys(groups).forEach(function (k) {
+    groups[k].addTo(map);
+  });
   var overlays = {};
   overlays[T("layer.silent")] = groups.silent;
   overlays[T("layer.rescues")] = groups.rescues;
@@ -51,25 +62,25 @@
   overlays[T("layer.requests")] = groups.requests;
   L.control.layers(null, overlays, { collapsed: true, position: "topleft" }).addTo(map);
 
-  function ll(lon, lat) { return FP.displayLatLng(lon, lat); }
-  function serverNow() { return Date.now() / 1000 + live.skew; }
-  function canAct() { return !!live.me && (live.me.role === "staff" || live.me.role === "commander"); }
-
-  function getJSON(url) {
-    return fetch(url, { credentials: "same-origin", headers: { Accept: "application/json" } })
-      .then(function (res) {
-        if (res.status === 401) { var e = new Error("401"); e.status = 401; throw e; }
-        if (!res.ok) throw new Error(String(res.status));
-        return res.json();
-      });
+  function ll(lon, lat) {
+    return FP.displayLatLng(lon, lat);
   }
+  function serverNow() {
+    return Date.now() / 1000 + live.skew;
+  }
+  function canAct() {
+    return !!live.me && (live.me.role === "staff" || live.me.role === "commander");
+  }
+
+  var getJSON = floodpost.http.getJSON;
 
   // -- link state ------------------------------------------------------------------------------
   var linkEl = document.getElementById("fp-link");
   function setLink(state) {
     if (!linkEl) return;
     linkEl.dataset.state = state;
-    linkEl.textContent = linkEl.dataset[state === "up" ? "up" : state === "signin" ? "signin" : "down"] || "";
+    linkEl.textContent =
+      linkEl.dataset[state === "up" ? "up" : state === "signin" ? "signin" : "down"] || "";
     document.body.dataset.live = state;
   }
 
@@ -90,17 +101,26 @@
   // -- villages: restyle the page's own layer by evacuation progress ---------------------------
   function progressColour(p) {
     if (p === null || p === undefined) return "#f1f1f1";
-    var stops = [[0, [215, 48, 39]], [0.5, [254, 224, 139]], [1, [26, 152, 80]]];
+    var stops = [
+      [0, [215, 48, 39]],
+      [0.5, [254, 224, 139]],
+      [1, [26, 152, 80]],
+    ];
     var i = p < 0.5 ? 0 : 1;
-    var a = stops[i], b = stops[i + 1];
+    var a = stops[i],
+      b = stops[i + 1];
     var t = (p - a[0]) / (b[0] - a[0]);
-    var c = a[1].map(function (v, k) { return Math.round(v + (b[1][k] - v) * t); });
+    var c = a[1].map(function (v, k) {
+      return Math.round(v + (b[1][k] - v) * t);
+    });
     return "rgb(" + c.join(",") + ")";
   }
 
   function drawVillages(villages) {
     var byCode = {};
-    villages.forEach(function (v) { byCode[v.code] = v; });
+    villages.forEach(function (v) {
+      byCode[v.code] = v;
+    });
     live.villages = byCode;
     var layer = FP.layers.villages;
     if (layer && layer.eachLayer) {
@@ -119,10 +139,26 @@
     villages.forEach(function (v) {
       if (!v.rescued || v.lon === null) return;
       L.circleMarker(ll(v.lon, v.lat), {
-        renderer: renderer, radius: 4 + Math.sqrt(v.rescued) / 2, color: "#0d47a1", weight: 1,
-        fillColor: "#42a5f5", fillOpacity: 0.7,
-      }).bindTooltip(UI.textTip([UI.names.villages[v.code], T("field.rescued") + ": " + UI.fmtNumber(v.rescued),
-        T("field.evacuated") + ": " + UI.fmtNumber(v.evacuated) + " / " + T("field.at_risk") + ": " + UI.fmtNumber(v.at_risk)]))
+        renderer: renderer,
+        radius: 4 + Math.sqrt(v.rescued) / 2,
+        color: "#0d47a1",
+        weight: 1,
+        fillColor: "#42a5f5",
+        fillOpacity: 0.7,
+      })
+        .bindTooltip(
+          UI.textTip([
+            UI.names.villages[v.code],
+            T("field.rescued") + ": " + UI.fmtNumber(v.rescued),
+            T("field.evacuated") +
+              ": " +
+              UI.fmtNumber(v.evacuated) +
+              " / " +
+              T("field.at_risk") +
+              ": " +
+              UI.fmtNumber(v.at_risk),
+          ]),
+        )
         .addTo(groups.rescues);
     });
   }
@@ -134,10 +170,24 @@
       var r = s.ratio || 0;
       var colour = r >= 1 ? "#7f0000" : r >= 0.9 ? "#d50000" : r >= 0.5 ? "#ef6c00" : "#2e7d32";
       L.circleMarker(ll(s.lon, s.lat), {
-        renderer: renderer, radius: 5 + Math.sqrt(s.capacity || 0) / 5, color: "#ffffff", weight: 2,
-        fillColor: colour, fillOpacity: 0.85,
-      }).bindTooltip(UI.textTip([s.name, T("field.occupancy") + ": " + UI.fmtNumber(s.occupancy) +
-        " / " + UI.fmtNumber(s.capacity)])).addTo(groups.shelters);
+        renderer: renderer,
+        radius: 5 + Math.sqrt(s.capacity || 0) / 5,
+        color: "#ffffff",
+        weight: 2,
+        fillColor: colour,
+        fillOpacity: 0.85,
+      })
+        .bindTooltip(
+          UI.textTip([
+            s.name,
+            T("field.occupancy") +
+              ": " +
+              UI.fmtNumber(s.occupancy) +
+              " / " +
+              UI.fmtNumber(s.capacity),
+          ]),
+        )
+        .addTo(groups.shelters);
     });
   }
 
@@ -146,16 +196,24 @@
     reservoirs.forEach(function (r) {
       if (r.status === "normal" || r.lon === null) return;
       var marker = L.circleMarker(ll(r.lon, r.lat), {
-        renderer: renderer, radius: r.status === "seepage" ? 11 : 15, color: RESERVOIR_COLOUR[r.status],
-        weight: r.status === "seepage" ? 3 : 5, fill: false,
+        renderer: renderer,
+        radius: r.status === "seepage" ? 11 : 15,
+        color: RESERVOIR_COLOUR[r.status],
+        weight: r.status === "seepage" ? 3 : 5,
+        fill: false,
       });
       marker.bindPopup(function () {
         var box = el("div", "fp-popup");
-        box.appendChild(el("h3", "fp-res-" + r.status, r.name + " · " + T("reservoir." + r.status)));
+        box.appendChild(
+          el("h3", "fp-res-" + r.status, r.name + " · " + T("reservoir." + r.status)),
+        );
         var table = el("table", "fp-popup-table");
         UI.row(table, T("field.received"), UI.fmtTime(r.since_ts));
-        UI.row(table, T("field.downstream_left"), T("people", UI.fmtNumber(r.not_evacuated)) +
-          " (" + r.downstream.length + ")");
+        UI.row(
+          table,
+          T("field.downstream_left"),
+          T("people", UI.fmtNumber(r.not_evacuated)) + " (" + r.downstream.length + ")",
+        );
         box.appendChild(table);
         return box;
       });
@@ -166,18 +224,31 @@
   function drawSilent(zones) {
     groups.silent.clearLayers();
     var byId = {};
-    zones.forEach(function (z) { byId[z.id] = z; });
+    zones.forEach(function (z) {
+      byId[z.id] = z;
+    });
     var layer = FP.layers.zones;
     if (!layer || !layer.eachLayer) return;
     layer.eachLayer(function (l) {
       var z = l.feature && byId[FP.plainText(l.feature.properties.id)];
       if (!z || !z.silent) return;
-      var since = z.hours_since === null ? T("field.never") :
-        T("field.silent_since") + " " + UI.fmtMinutes(z.hours_since * 60);
+      var since =
+        z.hours_since === null
+          ? T("field.never")
+          : T("field.silent_since") + " " + UI.fmtMinutes(z.hours_since * 60);
       L.geoJSON(l.toGeoJSON(), {
-        style: { color: "#455a64", weight: 2, dashArray: "6 4", fillColor: "#455a64", fillOpacity: 0.28 },
+        style: {
+          color: "#455a64",
+          weight: 2,
+          dashArray: "6 4",
+          fillColor: "#455a64",
+          fillOpacity: 0.28,
+        },
         interactive: true,
-      }).bindTooltip(UI.textTip([T("field.owner") + ": " + (z.owner || ""), since]), { sticky: true })
+      })
+        .bindTooltip(UI.textTip([T("field.owner") + ": " + (z.owner || ""), since]), {
+          sticky: true,
+        })
         .addTo(groups.silent);
     });
   }
@@ -187,7 +258,8 @@
     var rules = live.state.rules;
     var now = serverNow();
     var reasons = [];
-    if (r.state === "new" && now - r.received_ts > rules.escalate_unassigned_min * 60) reasons.push("unassigned");
+    if (r.state === "new" && now - r.received_ts > rules.escalate_unassigned_min * 60)
+      reasons.push("unassigned");
     if (now - (r.state_ts || r.received_ts) > rules.escalate_stale_min * 60) reasons.push("stale");
     return reasons;
   }
@@ -200,7 +272,15 @@
       radius: 7 + Math.min(r.people || 0, 30) / 3,
       fillColor: URGENCY_COLOUR[r.urgency] || URGENCY_COLOUR.normal,
       fillOpacity: r.state === "new" ? 0.95 : 0.6,
-      color: escalated ? "#ff1744" : r.likely_duplicate_of ? "#7b1fa2" : age >= 60 ? "#212121" : age >= 15 ? "#ffd54f" : "#ffffff",
+      color: escalated
+        ? "#ff1744"
+        : r.likely_duplicate_of
+          ? "#7b1fa2"
+          : age >= 60
+            ? "#212121"
+            : age >= 15
+              ? "#ffd54f"
+              : "#ffffff",
       weight: escalated ? 5 : 2,
       dashArray: r.likely_duplicate_of ? "4 3" : null,
     };
@@ -212,7 +292,10 @@
     var marker = live.markers[r.id];
     if (!open) {
       delete live.requests[r.id];
-      if (marker) { groups.requests.removeLayer(marker); delete live.markers[r.id]; }
+      if (marker) {
+        groups.requests.removeLayer(marker);
+        delete live.markers[r.id];
+      }
       return;
     }
     var prev = live.requests[r.id] || {};
@@ -223,13 +306,19 @@
     if (item.lon === null || item.lon === undefined) return;
     if (!marker) {
       marker = L.circleMarker(ll(item.lon, item.lat), requestStyle(item));
-      marker.bindPopup(function () {
-        var current = live.requests[item.id] || item;
-        return UI.requestPopup(current, { canAct: canAct(), done: function (updated) {
-          handleReport(updated);
-          marker.closePopup();
-        } });
-      }, { maxWidth: 360, minWidth: 260 });
+      marker.bindPopup(
+        function () {
+          var current = live.requests[item.id] || item;
+          return UI.requestPopup(current, {
+            canAct: canAct(),
+            done: function (updated) {
+              handleReport(updated);
+              marker.closePopup();
+            },
+          });
+        },
+        { maxWidth: 360, minWidth: 260 },
+      );
       live.markers[r.id] = marker;
       marker.addTo(groups.requests);
     } else {
@@ -242,15 +331,25 @@
     // The server flags likely duplicates at load; between loads, new requests near an open one
     // are flagged here by the same rule (radius and window from the server's settings).
     var rules = live.state.rules;
-    var list = Object.keys(live.requests).map(function (id) { return live.requests[id]; })
-      .sort(function (a, b) { return a.received_ts - b.received_ts; });
+    var list = Object.keys(live.requests)
+      .map(function (id) {
+        return live.requests[id];
+      })
+      .sort(function (a, b) {
+        return a.received_ts - b.received_ts;
+      });
     list.forEach(function (r, i) {
       if (r.likely_duplicate_of || r.lon === null || r.lon === undefined) return;
       for (var j = 0; j < i; j++) {
         var o = list[j];
-        if (o.lon === null || o.lon === undefined || Math.abs(o.occurred_ts - r.occurred_ts) > rules.duplicate_window_min * 60) continue;
+        if (
+          o.lon === null ||
+          o.lon === undefined ||
+          Math.abs(o.occurred_ts - r.occurred_ts) > rules.duplicate_window_min * 60
+        )
+          continue;
         var dy = (o.lat - r.lat) * 111320;
-        var dx = (o.lon - r.lon) * 111320 * Math.cos(r.lat * Math.PI / 180);
+        var dx = (o.lon - r.lon) * 111320 * Math.cos((r.lat * Math.PI) / 180);
         if (Math.sqrt(dx * dx + dy * dy) <= rules.duplicate_radius_m) {
           r.likely_duplicate_of = o.likely_duplicate_of || o.id;
           break;
@@ -261,7 +360,9 @@
 
   function tick() {
     if (!live.state) return;
-    Object.keys(live.requests).forEach(function (id) { upsertRequest(live.requests[id]); });
+    Object.keys(live.requests).forEach(function (id) {
+      upsertRequest(live.requests[id]);
+    });
     var totals = live.state.totals;
     totals.open_help_requests = Object.keys(live.requests).length;
     totals.escalated_help_requests = Object.keys(live.requests).filter(function (id) {
@@ -291,7 +392,10 @@
     });
     document.querySelectorAll("[data-service]").forEach(function (node) {
       var key = node.dataset.service;
-      node.textContent = key === "median_resolution_min" ? UI.fmtMinutes(s.service[key]) : UI.fmtNumber(s.service[key]);
+      node.textContent =
+        key === "median_resolution_min"
+          ? UI.fmtMinutes(s.service[key])
+          : UI.fmtNumber(s.service[key]);
     });
   }
 
@@ -305,8 +409,10 @@
   // -- feed ------------------------------------------------------------------------------------
   var feedEl = document.getElementById("fp-feed");
   function feedMatches(r) {
-    return (!live.filter.kind || r.kind === live.filter.kind) &&
-      (!live.filter.township || r.township_code === live.filter.township);
+    return (
+      (!live.filter.kind || r.kind === live.filter.kind) &&
+      (!live.filter.township || r.township_code === live.filter.township)
+    );
   }
 
   function addToFeed(r, atTop) {
@@ -314,20 +420,29 @@
     var old = feedEl.querySelector('li[data-id="' + CSS.escape(r.id) + '"]');
     if (old) old.remove();
     var item = UI.feedItem(r);
-    item.addEventListener("click", function () { flyTo(r); });
-    item.addEventListener("keydown", function (e) { if (e.key === "Enter") flyTo(r); });
+    item.addEventListener("click", function () {
+      flyTo(r);
+    });
+    item.addEventListener("keydown", function (e) {
+      if (e.key === "Enter") flyTo(r);
+    });
     if (atTop) feedEl.insertBefore(item, feedEl.firstChild);
     else feedEl.appendChild(item);
     while (feedEl.children.length > FEED_MAX) feedEl.removeChild(feedEl.lastChild);
   }
 
   function loadFeed() {
-    var q = "?limit=" + FEED_MAX + (live.filter.kind ? "&kind=" + encodeURIComponent(live.filter.kind) : "") +
+    var q =
+      "?limit=" +
+      FEED_MAX +
+      (live.filter.kind ? "&kind=" + encodeURIComponent(live.filter.kind) : "") +
       (live.filter.township ? "&township=" + encodeURIComponent(live.filter.township) : "");
     return getJSON("/api/live/feed" + q).then(function (data) {
       if (!feedEl) return;
       feedEl.textContent = "";
-      data.reports.forEach(function (r) { addToFeed(r, false); });
+      data.reports.forEach(function (r) {
+        addToFeed(r, false);
+      });
     });
   }
 
@@ -335,18 +450,23 @@
     if (r.lon === null || r.lon === undefined) return;
     map.flyTo(ll(r.lon, r.lat), Math.max(map.getZoom(), 14), { duration: 0.8 });
     var marker = live.markers[r.id];
-    if (marker) map.once("moveend", function () { marker.openPopup(); });
+    if (marker)
+      map.once("moveend", function () {
+        marker.openPopup();
+      });
   }
 
   function setupFilters() {
     var kind = document.getElementById("fp-feed-kind");
     var town = document.getElementById("fp-feed-township");
     if (town) {
-      Object.keys(UI.names.townships).sort().forEach(function (code) {
-        var opt = el("option", null, UI.names.townships[code]);
-        opt.value = code;
-        town.appendChild(opt);
-      });
+      Object.keys(UI.names.townships)
+        .sort()
+        .forEach(function (code) {
+          var opt = el("option", null, UI.names.townships[code]);
+          opt.value = code;
+          town.appendChild(opt);
+        });
     }
     [kind, town].forEach(function (sel) {
       if (!sel) return;
@@ -364,15 +484,20 @@
     if (refreshTimer) return;
     refreshTimer = setTimeout(function () {
       refreshTimer = null;
-      getJSON("/api/live/state?parts=agg").then(function (s) {
-        live.skew = s.now - Date.now() / 1000;
-        var keep = live.state.totals;
-        live.state = Object.assign(live.state, s, { requests: null });
-        // Open-request counts follow the stream; the rest comes from the server.
-        s.totals.open_help_requests = keep.open_help_requests;
-        drawAggregates(s);
-        tick();
-      }, function () { /* the next event retries */ });
+      getJSON("/api/live/state?parts=agg").then(
+        function (s) {
+          live.skew = s.now - Date.now() / 1000;
+          var keep = live.state.totals;
+          live.state = Object.assign(live.state, s, { requests: null });
+          // Open-request counts follow the stream; the rest comes from the server.
+          s.totals.open_help_requests = keep.open_help_requests;
+          drawAggregates(s);
+          tick();
+        },
+        function () {
+          /* the next event retries */
+        },
+      );
     }, AGG_REFRESH_MS);
   }
 
@@ -396,7 +521,8 @@
       upsertRequest(live.requests[r.id] || r);
     }
     var t = live.state.totals;
-    if (!t.latest_report_ts || r.received_ts > t.latest_report_ts) t.latest_report_ts = r.received_ts;
+    if (!t.latest_report_ts || r.received_ts > t.latest_report_ts)
+      t.latest_report_ts = r.received_ts;
     addToFeed(r, true);
     tick();
     scheduleRefresh();
@@ -417,14 +543,21 @@
       setLink("down");
       if (source.readyState === EventSource.CLOSED) {
         // The browser gave up (e.g. the server refused): try again from the last event seen.
-        setTimeout(function () { if (live.source === source) connect(); }, 5000);
+        setTimeout(function () {
+          if (live.source === source) connect();
+        }, 5000);
       }
     };
     source.addEventListener("report", function (e) {
       live.seq = Math.max(live.seq, parseInt(e.lastEventId, 10) || 0);
       handleReport(JSON.parse(e.data));
     });
-    source.addEventListener("reset", function () { load().then(function () {}, function () {}); });
+    source.addEventListener("reset", function () {
+      load().then(
+        function () {},
+        function () {},
+      );
+    });
   }
 
   // -- first load ------------------------------------------------------------------------------
@@ -447,17 +580,22 @@
   var panel = document.getElementById("cp-live");
   if (panel && panel.dataset.user) live.me = { name: panel.dataset.user, role: panel.dataset.role };
   var signedOut = panel && !panel.dataset.user;
-  var first = (signedOut ? Promise.reject(Object.assign(new Error("401"), { status: 401 })) : load()).then(function () {
-    connect();
-    setInterval(tick, TICK_MS);
-  }, function (err) {
-    if (err && err.status === 401) {
-      setLink("signin");
-      var signin = document.getElementById("fp-signin");
-      if (signin) signin.hidden = false;
-    } else {
-      setLink("down");
-    }
-  });
+  var first = (
+    signedOut ? Promise.reject(Object.assign(new Error("401"), { status: 401 })) : load()
+  ).then(
+    function () {
+      connect();
+      setInterval(tick, TICK_MS);
+    },
+    function (err) {
+      if (err && err.status === 401) {
+        setLink("signin");
+        var signin = document.getElementById("fp-signin");
+        if (signin) signin.hidden = false;
+      } else {
+        setLink("down");
+      }
+    },
+  );
   FP.waitFor(first);
 })();

@@ -2,13 +2,14 @@
 
    folium's script (inline, just before this file) has created the Leaflet map and the static
    layers as globals; their names are in the JSON config. This file publishes them as
-   window.FLOODPOST = {config, map, layers, counts, displayLatLng, plainText, waitFor} for the live
-   features, and sets document.body.dataset.ready = "1" once the static layers are drawn and
-   every promise handed to FLOODPOST.waitFor() (live layers load their data that way) has
-   settled. */
+   floodpost.commandPost = {config, map, layers, counts, displayLatLng, plainText, waitFor} for
+   the live features, and sets document.body.dataset.ready = "1" once the static layers are drawn
+   and every promise handed to floodpost.commandPost.waitFor() (live layers load their data that
+   way) has settled. */
 (function () {
   "use strict";
 
+  var floodpost = (window.floodpost = window.floodpost || {});
   var configEl = document.getElementById("floodpost-config");
   var cfg = configEl ? JSON.parse(configEl.textContent) : {};
   var pending = [];
@@ -21,7 +22,10 @@
 
   function featureCount(layer) {
     var n = 0;
-    if (layer && typeof layer.eachLayer === "function") layer.eachLayer(function () { n += 1; });
+    if (layer && typeof layer.eachLayer === "function")
+      layer.eachLayer(function () {
+        n += 1;
+      });
     return n;
   }
 
@@ -40,13 +44,16 @@
       var label = document.createElement("span");
       label.textContent = plainText(layer.feature.properties.name);
       layer.bindTooltip(label, {
-        permanent: true, direction: "center", className: "fp-township-label", interactive: false,
+        permanent: true,
+        direction: "center",
+        className: "fp-township-label",
+        interactive: false,
       });
     });
   }
 
   function displayLatLng(lon, lat) {
-    return window.FloodpostGcj02.displayLatLng(lon, lat, cfg.datum || "wgs84");
+    return floodpost.gcj02.displayLatLng(lon, lat, cfg.datum || "wgs84");
   }
 
   function showProblem(text) {
@@ -64,18 +71,24 @@
     counts: {},
     displayLatLng: displayLatLng,
     plainText: plainText,
-    text: function (key) { return (cfg.texts && cfg.texts[key]) || key; },
+    text: function (key) {
+      return (cfg.texts && cfg.texts[key]) || key;
+    },
     /** Live features register their first load here; readiness waits for it. */
-    waitFor: function (promise) { pending.push(Promise.resolve(promise)); },
+    waitFor: function (promise) {
+      pending.push(Promise.resolve(promise));
+    },
   };
-  window.FLOODPOST = api;
+  floodpost.commandPost = api;
 
   if (!map) {
     showProblem(api.text("map.js.load_failed"));
     return;
   }
 
-  Object.keys(layers).forEach(function (id) { api.counts[id] = featureCount(layers[id]); });
+  Object.keys(layers).forEach(function (id) {
+    api.counts[id] = featureCount(layers[id]);
+  });
   labelTownships(layers.townships);
   if (cfg.background) map.getContainer().style.background = cfg.background;
 

@@ -11,6 +11,8 @@
 (function () {
   "use strict";
 
+  var floodpost = (window.floodpost = window.floodpost || {});
+
   var DB_NAME = "floodpost-report";
   var STORE = "outbox";
   var API = "/api/reports";
@@ -22,7 +24,11 @@
   function uuid4() {
     var c = window.crypto || window.msCrypto;
     if (c && typeof c.randomUUID === "function") {
-      try { return c.randomUUID(); } catch (e) { /* insecure context: fall through */ }
+      try {
+        return c.randomUUID();
+      } catch (e) {
+        /* insecure context: fall through */
+      }
     }
     var b = new Uint8Array(16);
     if (c && c.getRandomValues) {
@@ -34,22 +40,38 @@
     b[8] = (b[8] & 0x3f) | 0x80; // RFC 4122 variant
     var h = [];
     for (var j = 0; j < 16; j++) h.push((b[j] + 0x100).toString(16).slice(1));
-    return h.slice(0, 4).join("") + "-" + h.slice(4, 6).join("") + "-" + h.slice(6, 8).join("") +
-      "-" + h.slice(8, 10).join("") + "-" + h.slice(10, 16).join("");
+    return (
+      h.slice(0, 4).join("") +
+      "-" +
+      h.slice(4, 6).join("") +
+      "-" +
+      h.slice(6, 8).join("") +
+      "-" +
+      h.slice(8, 10).join("") +
+      "-" +
+      h.slice(10, 16).join("")
+    );
   }
 
   var dbPromise = null;
   function openDb() {
     if (dbPromise) return dbPromise;
     dbPromise = new Promise(function (resolve, reject) {
-      if (!window.indexedDB) { reject(new Error("no IndexedDB")); return; }
+      if (!window.indexedDB) {
+        reject(new Error("no IndexedDB"));
+        return;
+      }
       var req = indexedDB.open(DB_NAME, 1);
       req.onupgradeneeded = function () {
         var db = req.result;
         if (!db.objectStoreNames.contains(STORE)) db.createObjectStore(STORE, { keyPath: "id" });
       };
-      req.onsuccess = function () { resolve(req.result); };
-      req.onerror = function () { reject(req.error); };
+      req.onsuccess = function () {
+        resolve(req.result);
+      };
+      req.onerror = function () {
+        reject(req.error);
+      };
     });
     return dbPromise;
   }
@@ -59,19 +81,36 @@
       return new Promise(function (resolve, reject) {
         var t = db.transaction(STORE, mode);
         var result;
-        t.oncomplete = function () { resolve(result); };
-        t.onerror = function () { reject(t.error); };
-        t.onabort = function () { reject(t.error); };
+        t.oncomplete = function () {
+          resolve(result);
+        };
+        t.onerror = function () {
+          reject(t.error);
+        };
+        t.onabort = function () {
+          reject(t.error);
+        };
         var req = fn(t.objectStore(STORE));
-        if (req) req.onsuccess = function () { result = req.result; };
+        if (req)
+          req.onsuccess = function () {
+            result = req.result;
+          };
       });
     });
   }
 
-  function putRecord(rec) { return withStore("readwrite", function (s) { return s.put(rec); }); }
+  function putRecord(rec) {
+    return withStore("readwrite", function (s) {
+      return s.put(rec);
+    });
+  }
   function allRecords() {
-    return withStore("readonly", function (s) { return s.getAll(); }).then(function (rows) {
-      return (rows || []).sort(function (a, b) { return a.saved_at - b.saved_at; });
+    return withStore("readonly", function (s) {
+      return s.getAll();
+    }).then(function (rows) {
+      return (rows || []).sort(function (a, b) {
+        return a.saved_at - b.saved_at;
+      });
     });
   }
 
@@ -84,13 +123,12 @@
 
   function emit() {
     for (var i = 0; i < listeners.length; i++) {
-      try { listeners[i](); } catch (e) { /* a broken listener must not stop sending */ }
+      try {
+        listeners[i]();
+      } catch (e) {
+        /* a broken listener must not stop sending */
+      }
     }
-  }
-
-  function csrfToken() {
-    var m = document.cookie.match(/(?:^|;\s*)fp_csrf=([^;]*)/);
-    return m ? decodeURIComponent(m[1]) : "";
   }
 
   // Exponential back-off with "equal jitter": half fixed, half random, so phones that lost the
@@ -116,28 +154,45 @@
   /* One attempt. Resolves to {state, why, body?, delay?, stop?}; never rejects. */
   function attempt(rec) {
     var ctl = typeof AbortController === "function" ? new AbortController() : null;
-    var killer = setTimeout(function () { if (ctl) ctl.abort(); }, TIMEOUT_MS);
+    var killer = setTimeout(function () {
+      if (ctl) ctl.abort();
+    }, TIMEOUT_MS);
     var init = {
       method: "POST",
       credentials: "same-origin",
       cache: "no-store",
-      headers: {
-        "Content-Type": "application/json",
-        "Accept": "application/json",
-        "X-CSRF-Token": csrfToken()
-      },
-      body: JSON.stringify(rec.payload)
+      headers: floodpost.http.jsonHeaders(),
+      body: JSON.stringify(rec.payload),
     };
     if (ctl) init.signal = ctl.signal;
-    return fetch(API, init).then(function (resp) {
-      var ct = (resp.headers.get("content-type") || "").toLowerCase();
-      var isJson = ct.indexOf("application/json") !== -1 || ct.indexOf("+json") !== -1;
-      var bodyP = isJson ? resp.json().catch(function () { return null; }) : Promise.resolve(null);
-      return bodyP.then(function (body) { return classify(rec, resp, body); });
-    }, function () {
-      return { state: "queued", why: "network", stop: true };
-    }).then(function (out) { clearTimeout(killer); return out; },
-      function () { clearTimeout(killer); return { state: "queued", why: "network", stop: true }; });
+    return fetch(API, init)
+      .then(
+        function (resp) {
+          var ct = (resp.headers.get("content-type") || "").toLowerCase();
+          var isJson = ct.indexOf("application/json") !== -1 || ct.indexOf("+json") !== -1;
+          var bodyP = isJson
+            ? resp.json().catch(function () {
+                return null;
+              })
+            : Promise.resolve(null);
+          return bodyP.then(function (body) {
+            return classify(rec, resp, body);
+          });
+        },
+        function () {
+          return { state: "queued", why: "network", stop: true };
+        },
+      )
+      .then(
+        function (out) {
+          clearTimeout(killer);
+          return out;
+        },
+        function () {
+          clearTimeout(killer);
+          return { state: "queued", why: "network", stop: true };
+        },
+      );
   }
 
   function classify(rec, resp, body) {
@@ -194,41 +249,54 @@
     var forceNow = !!force;
     function round() {
       again = false;
-      if (againForce) { forceNow = true; againForce = false; }
-      return allRecords().then(function (recs) {
-        var now = Date.now();
-        var due = recs.filter(function (r) {
-          return r.state === "queued" && (forceNow || !r.next_at || r.next_at <= now);
-        });
-        forceNow = false;
-        var i = 0;
-        function next() {
-          if (i >= due.length) return Promise.resolve();
-          var rec = due[i++];
-          return attempt(rec).then(function (out) {
-            var t = Date.now();
-            apply(rec, out, t);
-            if (out.why === "auth") status.auth = true;
-            else if (out.why === "forbidden") status.forbidden = true;
-            else if (out.state === "sent") { status.auth = false; status.forbidden = false; }
-            return putRecord(rec).then(function () {
-              emit();
-              if (!out.stop) return next();
-              // The link (or the session) is the problem, not this report: defer the rest
-              // together instead of hammering a dead network once per report.
-              var rest = due.slice(i).map(function (r) {
-                r.next_at = Math.max(r.next_at || 0, rec.next_at);
-                if (out.why === "auth" || out.why === "forbidden") r.why = out.why;
-                return putRecord(r);
-              });
-              return Promise.all(rest).then(emit);
-            });
+      if (againForce) {
+        forceNow = true;
+        againForce = false;
+      }
+      return allRecords()
+        .then(function (recs) {
+          var now = Date.now();
+          var due = recs.filter(function (r) {
+            return r.state === "queued" && (forceNow || !r.next_at || r.next_at <= now);
           });
-        }
-        return next();
-      }).then(function () { return again ? round() : null; });
+          forceNow = false;
+          var i = 0;
+          function next() {
+            if (i >= due.length) return Promise.resolve();
+            var rec = due[i++];
+            return attempt(rec).then(function (out) {
+              var t = Date.now();
+              apply(rec, out, t);
+              if (out.why === "auth") status.auth = true;
+              else if (out.why === "forbidden") status.forbidden = true;
+              else if (out.state === "sent") {
+                status.auth = false;
+                status.forbidden = false;
+              }
+              return putRecord(rec).then(function () {
+                emit();
+                if (!out.stop) return next();
+                // The link (or the session) is the problem, not this report: defer the rest
+                // together instead of hammering a dead network once per report.
+                var rest = due.slice(i).map(function (r) {
+                  r.next_at = Math.max(r.next_at || 0, rec.next_at);
+                  if (out.why === "auth" || out.why === "forbidden") r.why = out.why;
+                  return putRecord(r);
+                });
+                return Promise.all(rest).then(emit);
+              });
+            });
+          }
+          return next();
+        })
+        .then(function () {
+          return again ? round() : null;
+        });
     }
-    return round().catch(function () { /* storage failure: the watchdog tries again */ })
+    return round()
+      .catch(function () {
+        /* storage failure: the watchdog tries again */
+      })
       .then(function () {
         flushing = false;
         status.flushing = false;
@@ -239,14 +307,21 @@
   function schedule() {
     if (timer) clearTimeout(timer);
     timer = null;
-    allRecords().then(function (recs) {
-      var earliest = Infinity;
-      recs.forEach(function (r) {
-        if (r.state === "queued") earliest = Math.min(earliest, r.next_at || 0);
-      });
-      if (earliest === Infinity) return;
-      timer = setTimeout(function () { flush(false); }, Math.max(0, earliest - Date.now()));
-    }).catch(function () {});
+    allRecords()
+      .then(function (recs) {
+        var earliest = Infinity;
+        recs.forEach(function (r) {
+          if (r.state === "queued") earliest = Math.min(earliest, r.next_at || 0);
+        });
+        if (earliest === Infinity) return;
+        timer = setTimeout(
+          function () {
+            flush(false);
+          },
+          Math.max(0, earliest - Date.now()),
+        );
+      })
+      .catch(function () {});
   }
 
   function save(payload, meta) {
@@ -257,7 +332,7 @@
       state: "queued",
       saved_at: Date.now(),
       attempts: 0,
-      next_at: 0
+      next_at: 0,
     };
     return putRecord(rec).then(function () {
       emit();
@@ -274,24 +349,30 @@
       // Ask the browser not to evict the outbox under storage pressure.
       navigator.storage.persist().catch(function () {});
     }
-    window.addEventListener("online", function () { flush(true); });
+    window.addEventListener("online", function () {
+      flush(true);
+    });
     document.addEventListener("visibilitychange", function () {
       if (document.visibilityState === "visible") flush(false);
     });
     // Timers are throttled in background tabs and navigator.onLine can be wrong: a slow
     // watchdog sends whatever is due even if no event ever fires.
-    setInterval(function () { flush(false); }, WATCHDOG_MS);
+    setInterval(function () {
+      flush(false);
+    }, WATCHDOG_MS);
     flush(true);
   }
 
-  window.FPOutbox = {
+  floodpost.outbox = {
     uuid4: uuid4,
     save: save,
     all: allRecords,
     flush: flush,
     start: start,
     status: status,
-    onChange: function (fn) { listeners.push(fn); },
-    _classify: classify
+    onChange: function (fn) {
+      listeners.push(fn);
+    },
+    _classify: classify,
   };
 })();

@@ -18,28 +18,57 @@ var PAGE_TIMEOUT_MS = 6000;
 
 function isPage(res) {
   // Only a real page of ours: not a redirect to /login, not an error page.
-  return res && res.ok && res.type === "basic" && !res.redirected &&
-    (res.headers.get("content-type") || "").indexOf("text/html") !== -1;
+  return (
+    res &&
+    res.ok &&
+    res.type === "basic" &&
+    !res.redirected &&
+    (res.headers.get("content-type") || "").indexOf("text/html") !== -1
+  );
 }
 
 self.addEventListener("install", function (event) {
-  event.waitUntil(caches.open(CACHE).then(function (cache) {
-    var page = fetch(PAGE, { credentials: "same-origin" }).then(function (res) {
-      if (isPage(res)) return cache.put(PAGE, res);
-    }).catch(function () {});
-    // Assets carry their version in the URL, so whatever copy the browser already holds from
-    // loading the page is the right one: no second download over a poor link.
-    var assets = ASSETS.map(function (url) { return new Request(url, { cache: "force-cache" }); });
-    return Promise.all([cache.addAll(assets.concat(DATA)), page]);
-  }).then(function () { return self.skipWaiting(); }));
+  event.waitUntil(
+    caches
+      .open(CACHE)
+      .then(function (cache) {
+        var page = fetch(PAGE, { credentials: "same-origin" })
+          .then(function (res) {
+            if (isPage(res)) return cache.put(PAGE, res);
+          })
+          .catch(function () {});
+        // Assets carry their version in the URL, so whatever copy the browser already holds from
+        // loading the page is the right one: no second download over a poor link.
+        var assets = ASSETS.map(function (url) {
+          return new Request(url, { cache: "force-cache" });
+        });
+        return Promise.all([cache.addAll(assets.concat(DATA)), page]);
+      })
+      .then(function () {
+        return self.skipWaiting();
+      }),
+  );
 });
 
 self.addEventListener("activate", function (event) {
-  event.waitUntil(caches.keys().then(function (keys) {
-    return Promise.all(keys.filter(function (k) {
-      return k.indexOf("fp-report-") === 0 && k !== CACHE && k !== RUNTIME;
-    }).map(function (k) { return caches.delete(k); }));
-  }).then(function () { return self.clients.claim(); }));
+  event.waitUntil(
+    caches
+      .keys()
+      .then(function (keys) {
+        return Promise.all(
+          keys
+            .filter(function (k) {
+              return k.indexOf("fp-report-") === 0 && k !== CACHE && k !== RUNTIME;
+            })
+            .map(function (k) {
+              return caches.delete(k);
+            }),
+        );
+      })
+      .then(function () {
+        return self.clients.claim();
+      }),
+  );
 });
 
 function cachedPage(request) {
@@ -62,16 +91,24 @@ function pageNetworkFirst(request) {
   // On a poor link, show the cached form after a few seconds instead of a blank screen;
   // the network answer still refreshes the cache when it arrives.
   var timeout = new Promise(function (resolve) {
-    setTimeout(function () { cachedPage(request).then(resolve); }, PAGE_TIMEOUT_MS);
+    setTimeout(function () {
+      cachedPage(request).then(resolve);
+    }, PAGE_TIMEOUT_MS);
   });
-  return Promise.race([network.catch(function () { return cachedPage(request); }), timeout])
-    .then(function (res) {
-      if (res) return res;
-      return network.catch(function () {
-        return new Response("<!doctype html><meta charset=utf-8><title>floodpost</title>" +
-          "<p>离线 / Offline</p>", { status: 503, headers: { "Content-Type": "text/html; charset=utf-8" } });
-      });
+  return Promise.race([
+    network.catch(function () {
+      return cachedPage(request);
+    }),
+    timeout,
+  ]).then(function (res) {
+    if (res) return res;
+    return network.catch(function () {
+      return new Response(
+        "<!doctype html><meta charset=utf-8><title>floodpost</title>" + "<p>离线 / Offline</p>",
+        { status: 503, headers: { "Content-Type": "text/html; charset=utf-8" } },
+      );
     });
+  });
 }
 
 function cacheFirst(request) {
@@ -80,7 +117,9 @@ function cacheFirst(request) {
     return fetch(request).then(function (res) {
       if (res.ok && res.type === "basic") {
         var copy = res.clone();
-        caches.open(RUNTIME).then(function (c) { c.put(request, copy); });
+        caches.open(RUNTIME).then(function (c) {
+          c.put(request, copy);
+        });
       }
       return res;
     });
@@ -91,7 +130,9 @@ function staleWhileRevalidate(request) {
   var network = fetch(request).then(function (res) {
     if (res.ok && res.type === "basic") {
       var copy = res.clone();
-      caches.open(RUNTIME).then(function (c) { c.put(request, copy); });
+      caches.open(RUNTIME).then(function (c) {
+        c.put(request, copy);
+      });
     }
     return res;
   });

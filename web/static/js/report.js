@@ -4,14 +4,18 @@
 (function () {
   "use strict";
 
+  var floodpost = (window.floodpost = window.floodpost || {});
+
   var TEXTS = JSON.parse(document.getElementById("report-texts").textContent);
   var body = document.body;
   var LANG = body.getAttribute("data-lang") || "zh_CN";
   var RESERVOIR_SUBTYPES = ["seepage", "piping", "overtopping", "dam_damage"];
-  var SHOWN_SENT = 30;  // older sent reports are kept in the phone but not listed
+  var SHOWN_SENT = 30; // older sent reports are kept in the phone but not listed
   var lastSaved = null;
 
-  function $(id) { return document.getElementById(id); }
+  function $(id) {
+    return document.getElementById(id);
+  }
 
   function t(key, fmt) {
     var s = Object.prototype.hasOwnProperty.call(TEXTS, key) ? TEXTS[key] : key;
@@ -59,10 +63,13 @@
 
   /* Shelters and reservoirs of the chosen township, or all of them grouped by township. */
   function refreshChoosers() {
-    var places = window.FPLocation.places();
+    var places = floodpost.location.places();
     if (!places) return;
-    var code = window.FPLocation.place().township_code;
-    [["shelter", "shelters"], ["reservoir", "reservoirs"]].forEach(function (pair) {
+    var code = floodpost.location.place().township_code;
+    [
+      ["shelter", "shelters"],
+      ["reservoir", "reservoirs"],
+    ].forEach(function (pair) {
       var sel = $(pair[0]);
       var keep = sel.value;
       while (sel.firstChild) sel.removeChild(sel.firstChild);
@@ -72,10 +79,11 @@
         var items = tw[pair[1]];
         if (!items.length) return;
         var group = document.createElement("optgroup");
-        group.label = window.FPLocation.nameOf(tw);
+        group.label = floodpost.location.nameOf(tw);
         items.forEach(function (it) {
           var label = it.name;
-          if (pair[0] === "shelter" && it.capacity) label += " (" + t("report.shelter.capacity", { n: it.capacity }) + ")";
+          if (pair[0] === "shelter" && it.capacity)
+            label += " (" + t("report.shelter.capacity", { n: it.capacity }) + ")";
           group.appendChild(option(it.id, label));
         });
         sel.appendChild(group);
@@ -86,27 +94,43 @@
   }
 
   function isoLocal(d) {
-    function p(n) { return (n < 10 ? "0" : "") + n; }
+    function p(n) {
+      return (n < 10 ? "0" : "") + n;
+    }
     var off = -d.getTimezoneOffset();
     var sign = off >= 0 ? "+" : "-";
     off = Math.abs(off);
-    return d.getFullYear() + "-" + p(d.getMonth() + 1) + "-" + p(d.getDate()) + "T" +
-      p(d.getHours()) + ":" + p(d.getMinutes()) + ":" + p(d.getSeconds()) +
-      sign + p(Math.floor(off / 60)) + ":" + p(off % 60);
+    return (
+      d.getFullYear() +
+      "-" +
+      p(d.getMonth() + 1) +
+      "-" +
+      p(d.getDate()) +
+      "T" +
+      p(d.getHours()) +
+      ":" +
+      p(d.getMinutes()) +
+      ":" +
+      p(d.getSeconds()) +
+      sign +
+      p(Math.floor(off / 60)) +
+      ":" +
+      p(off % 60)
+    );
   }
 
   function buildPayload() {
     var k = kind();
-    var place = window.FPLocation.place();
+    var place = floodpost.location.place();
     var occurred = $("occurred").value ? new Date($("occurred").value) : new Date();
     if (isNaN(occurred.getTime())) occurred = new Date();
     var people = parseInt($("people").value, 10);
     var p = {
-      id: window.FPOutbox.uuid4(),
+      id: floodpost.outbox.uuid4(),
       kind: k,
       occurred_at: isoLocal(occurred),
       people: isFinite(people) && people > 0 ? Math.min(people, 5000) : 0,
-      note: $("note").value.trim()
+      note: $("note").value.trim(),
     };
     if (place.lon !== null) {
       p.lon = place.lon;
@@ -138,7 +162,9 @@
 
   function resetDetails() {
     $("people").value = "0";
-    ["note", "team", "contact", "occurred"].forEach(function (id) { $(id).value = ""; });
+    ["note", "team", "contact", "occurred"].forEach(function (id) {
+      $(id).value = "";
+    });
     $("subtype").value = "other";
     $("reservoir").value = "";
     $("shelter").value = "";
@@ -149,21 +175,35 @@
 
   function onSubmit(ev) {
     ev.preventDefault();
-    if (!kind()) { showError("report.error.kind"); return; }
-    var place = window.FPLocation.place();
-    if (place.lon === null && !place.village_code) { showError("report.error.place"); return; }
+    if (!kind()) {
+      showError("report.error.kind");
+      return;
+    }
+    var place = floodpost.location.place();
+    if (place.lon === null && !place.village_code) {
+      showError("report.error.place");
+      return;
+    }
     showError(null);
     var payload = buildPayload();
     var kindLabel = t("report.kind." + payload.kind);
     if (payload.kind === "incident") kindLabel += " · " + t("report.subtype." + payload.subtype);
     // Who saved it: on a phone shared by several cadres the list says whose report is whose.
-    var meta = { kind_label: kindLabel, place_label: window.FPLocation.describe(),
-      user: body.getAttribute("data-user") };
-    window.FPOutbox.save(payload, meta).then(function (rec) {
-      lastSaved = rec.id;
-      resetDetails();
-      render();
-    }, function () { showError("report.error.storage"); });
+    var meta = {
+      kind_label: kindLabel,
+      place_label: floodpost.location.describe(),
+      user: body.getAttribute("data-user"),
+    };
+    floodpost.outbox.save(payload, meta).then(
+      function (rec) {
+        lastSaved = rec.id;
+        resetDetails();
+        render();
+      },
+      function () {
+        showError("report.error.storage");
+      },
+    );
   }
 
   function fmtTime(iso) {
@@ -171,22 +211,34 @@
     if (isNaN(d.getTime())) return iso || "";
     try {
       return d.toLocaleString(LANG === "en" ? "en-GB" : "zh-CN", {
-        timeZone: "Asia/Shanghai", month: "2-digit", day: "2-digit",
-        hour: "2-digit", minute: "2-digit", second: "2-digit", hour12: false
+        timeZone: "Asia/Shanghai",
+        month: "2-digit",
+        day: "2-digit",
+        hour: "2-digit",
+        minute: "2-digit",
+        second: "2-digit",
+        hour12: false,
       });
-    } catch (e) { return d.toISOString(); }
+    } catch (e) {
+      return d.toISOString();
+    }
   }
 
   function detailOf(rec) {
     if (rec.state === "sent") {
       return t("report.sent.detail", {
-        time: fmtTime(rec.received_at), owner: rec.responsible || t("report.sent.no_owner")
+        time: fmtTime(rec.received_at),
+        owner: rec.responsible || t("report.sent.no_owner"),
       });
     }
     if (rec.state === "refused") return t("report.refused.detail", { reason: rec.reason || "" });
-    var why = { auth: "report.queued.auth", forbidden: "report.queued.forbidden",
-      server: "report.queued.server", not_confirmed: "report.queued.not_confirmed",
-      network: "report.queued.network" }[rec.why];
+    var why = {
+      auth: "report.queued.auth",
+      forbidden: "report.queued.forbidden",
+      server: "report.queued.server",
+      not_confirmed: "report.queued.not_confirmed",
+      network: "report.queued.network",
+    }[rec.why];
     return why ? t(why) : t("report.queued.detail", { n: rec.attempts || 0 });
   }
 
@@ -202,7 +254,9 @@
     badge.textContent = t("report.state." + rec.state);
     var what = document.createElement("strong");
     var meta = rec.meta || {};
-    what.textContent = (meta.kind_label || rec.payload.kind) + " · " +
+    what.textContent =
+      (meta.kind_label || rec.payload.kind) +
+      " · " +
       t("report.people.count", { n: rec.payload.people });
     var when = document.createElement("time");
     when.textContent = fmtTime(rec.payload.occurred_at);
@@ -229,7 +283,9 @@
       retry.type = "button";
       retry.className = "btn small";
       retry.textContent = t("report.retry_now");
-      retry.addEventListener("click", function () { window.FPOutbox.flush(true); });
+      retry.addEventListener("click", function () {
+        floodpost.outbox.flush(true);
+      });
       li.appendChild(retry);
     }
     return li;
@@ -238,38 +294,50 @@
   var rendering = false;
   var renderAgain = false;
   function render() {
-    if (rendering) { renderAgain = true; return; }
+    if (rendering) {
+      renderAgain = true;
+      return;
+    }
     rendering = true;
-    window.FPOutbox.all().then(function (recs) {
-      recs.reverse();  // newest first
-      var list = $("outbox-list");
-      var frag = document.createDocumentFragment();
-      var sent = 0;
-      var pending = 0;
-      recs.forEach(function (rec) {
-        if (rec.state === "queued") pending++;
-        if (rec.state === "sent" && ++sent > SHOWN_SENT) return;
-        frag.appendChild(item(rec));
+    floodpost.outbox
+      .all()
+      .then(function (recs) {
+        recs.reverse(); // newest first
+        var list = $("outbox-list");
+        var frag = document.createDocumentFragment();
+        var sent = 0;
+        var pending = 0;
+        recs.forEach(function (rec) {
+          if (rec.state === "queued") pending++;
+          if (rec.state === "sent" && ++sent > SHOWN_SENT) return;
+          frag.appendChild(item(rec));
+        });
+        while (list.firstChild) list.removeChild(list.firstChild);
+        list.appendChild(frag);
+        $("outbox-empty").hidden = recs.length > 0;
+        $("pending").textContent = pending ? t("report.outbox.pending", { n: pending }) : "";
+        body.setAttribute("data-pending", String(pending));
+        var st = floodpost.outbox.status;
+        $("auth-banner").hidden = !(pending && (st.auth || st.forbidden));
+        var info = $("form-info");
+        var last = null;
+        recs.forEach(function (r) {
+          if (r.id === lastSaved) last = r;
+        });
+        if (last) {
+          info.hidden = false;
+          info.className = "info state-" + last.state;
+          info.textContent = t("report.state." + last.state) + " · " + detailOf(last);
+        }
+      })
+      .catch(function () {})
+      .then(function () {
+        rendering = false;
+        if (renderAgain) {
+          renderAgain = false;
+          render();
+        }
       });
-      while (list.firstChild) list.removeChild(list.firstChild);
-      list.appendChild(frag);
-      $("outbox-empty").hidden = recs.length > 0;
-      $("pending").textContent = pending ? t("report.outbox.pending", { n: pending }) : "";
-      body.setAttribute("data-pending", String(pending));
-      var st = window.FPOutbox.status;
-      $("auth-banner").hidden = !(pending && (st.auth || st.forbidden));
-      var info = $("form-info");
-      var last = null;
-      recs.forEach(function (r) { if (r.id === lastSaved) last = r; });
-      if (last) {
-        info.hidden = false;
-        info.className = "info state-" + last.state;
-        info.textContent = t("report.state." + last.state) + " · " + detailOf(last);
-      }
-    }).catch(function () {}).then(function () {
-      rendering = false;
-      if (renderAgain) { renderAgain = false; render(); }
-    });
   }
 
   function refreshNet() {
@@ -282,12 +350,18 @@
 
   function registerWorker() {
     if (!("serviceWorker" in navigator)) return;
-    navigator.serviceWorker.register("/report/sw.js", { scope: "/report" }).then(function () {
-      return navigator.serviceWorker.ready;
-    }).then(function () {
-      body.setAttribute("data-offline-ready", "1");
-      $("net").title = t("report.offline_ready");
-    }).catch(function () { /* no worker (http on a LAN address): the outbox still works */ });
+    navigator.serviceWorker
+      .register("/report/sw.js", { scope: "/report" })
+      .then(function () {
+        return navigator.serviceWorker.ready;
+      })
+      .then(function () {
+        body.setAttribute("data-offline-ready", "1");
+        $("net").title = t("report.offline_ready");
+      })
+      .catch(function () {
+        /* no worker (http on a LAN address): the outbox still works */
+      });
   }
 
   function init() {
@@ -307,21 +381,23 @@
     window.addEventListener("offline", refreshNet);
     refreshNet();
     refreshKind();
-    window.FPOutbox.onChange(render);
-    var loc = window.FPLocation.init({
+    floodpost.outbox.onChange(render);
+    var loc = floodpost.location.init({
       t: t,
       lang: LANG,
       leafletJs: body.getAttribute("data-leaflet-js"),
       leafletCss: body.getAttribute("data-leaflet-css"),
       tileUrl: body.getAttribute("data-tile-url"),
       tileAttribution: body.getAttribute("data-tile-attribution"),
-      onChange: refreshChoosers
+      onChange: refreshChoosers,
     });
     loc.then(refreshChoosers);
     render();
-    window.FPOutbox.start();
+    floodpost.outbox.start();
     registerWorker();
-    loc.then(function () { body.setAttribute("data-ready", "1"); });
+    loc.then(function () {
+      body.setAttribute("data-ready", "1");
+    });
   }
 
   init();

@@ -4,9 +4,13 @@
 (function () {
   "use strict";
 
+  var getJSON = window.floodpost.http.getJSON;
+
   var data = JSON.parse(document.getElementById("review-data").textContent);
   var texts = JSON.parse(document.getElementById("review-i18n").textContent);
-  function t(key) { return texts["review.js." + key] || key; }
+  function t(key) {
+    return texts["review.js." + key] || key;
+  }
   var fmt = new Intl.NumberFormat(data.lang || "zh-CN");
   var charts = [];
   var pending = 3; // by-day chart, township chart, map
@@ -16,18 +20,11 @@
     if (pending === 0) document.body.dataset.ready = "1";
   }
 
-  function getJSON(url) {
-    return fetch(url, { credentials: "same-origin", headers: { Accept: "application/json" } })
-      .then(function (r) {
-        if (!r.ok) throw new Error(url + ": " + r.status);
-        return r.json();
-      });
-  }
-
   function fail(err) {
     var p = document.createElement("p");
     p.className = "rv-error";
-    p.textContent = t("load_error") + " (" + err.message + ")";
+    var what = err.url ? err.url + ": " + err.status : err.message;
+    p.textContent = t("load_error") + " (" + what + ")";
     document.querySelector(".rv-charts").appendChild(p);
   }
 
@@ -41,45 +38,82 @@
   Chart.defaults.animation = false; // print and screenshots must show the final picture
   Chart.defaults.maintainAspectRatio = false;
 
-  getJSON("/api/stats/by-day").then(function (res) {
-    var labels = res.rows.map(function (r) { return r.date.slice(5); });
-    charts.push(new Chart(document.getElementById("chart-by-day"), {
-      type: "bar",
-      data: {
-        labels: labels,
-        datasets: [
-          { label: t("evacuated"), data: res.rows.map(function (r) { return r.evacuated; }),
-            backgroundColor: "#1f5fbf", yAxisID: "y" },
-          { label: t("rescued"), data: res.rows.map(function (r) { return r.rescued; }),
-            backgroundColor: "#d9822b", yAxisID: "y1" },
-        ],
-      },
-      options: {
-        scales: {
-          y: { position: "left", title: { display: true, text: t("evacuated") } },
-          y1: { position: "right", grid: { drawOnChartArea: false },
-                title: { display: true, text: t("rescued") } },
-        },
-      },
-    }));
-    done();
-  }).catch(function (e) { fail(e); done(); });
+  getJSON("/api/stats/by-day")
+    .then(function (res) {
+      var labels = res.rows.map(function (r) {
+        return r.date.slice(5);
+      });
+      charts.push(
+        new Chart(document.getElementById("chart-by-day"), {
+          type: "bar",
+          data: {
+            labels: labels,
+            datasets: [
+              {
+                label: t("evacuated"),
+                data: res.rows.map(function (r) {
+                  return r.evacuated;
+                }),
+                backgroundColor: "#1f5fbf",
+                yAxisID: "y",
+              },
+              {
+                label: t("rescued"),
+                data: res.rows.map(function (r) {
+                  return r.rescued;
+                }),
+                backgroundColor: "#d9822b",
+                yAxisID: "y1",
+              },
+            ],
+          },
+          options: {
+            scales: {
+              y: { position: "left", title: { display: true, text: t("evacuated") } },
+              y1: {
+                position: "right",
+                grid: { drawOnChartArea: false },
+                title: { display: true, text: t("rescued") },
+              },
+            },
+          },
+        }),
+      );
+      done();
+    })
+    .catch(function (e) {
+      fail(e);
+      done();
+    });
 
   (function townshipChart() {
-    var rows = data.by_township.filter(function (r) { return !r.unassigned || r.evacuated; });
-    charts.push(new Chart(document.getElementById("chart-by-township"), {
-      type: "bar",
-      data: {
-        labels: rows.map(function (r) { return r.name || "—"; }),
-        datasets: [{ label: t("evacuated"), data: rows.map(function (r) { return r.evacuated; }),
-                     backgroundColor: "#1f5fbf" }],
-      },
-      options: {
-        indexAxis: "y",
-        plugins: { legend: { display: false } },
-        scales: { y: { ticks: { autoSkip: false, font: { size: 10 } } } },
-      },
-    }));
+    var rows = data.by_township.filter(function (r) {
+      return !r.unassigned || r.evacuated;
+    });
+    charts.push(
+      new Chart(document.getElementById("chart-by-township"), {
+        type: "bar",
+        data: {
+          labels: rows.map(function (r) {
+            return r.name || "—";
+          }),
+          datasets: [
+            {
+              label: t("evacuated"),
+              data: rows.map(function (r) {
+                return r.evacuated;
+              }),
+              backgroundColor: "#1f5fbf",
+            },
+          ],
+        },
+        options: {
+          indexAxis: "y",
+          plugins: { legend: { display: false } },
+          scales: { y: { ticks: { autoSkip: false, font: { size: 10 } } } },
+        },
+      }),
+    );
     done();
   })();
 
@@ -91,21 +125,28 @@
   var PRINT_CHART_PX = [336, 264];
   var PRINT_MAP_PX = [680, 472];
   window.addEventListener("beforeprint", function () {
-    charts.forEach(function (c) { c.resize(PRINT_CHART_PX[0], PRINT_CHART_PX[1]); });
+    charts.forEach(function (c) {
+      c.resize(PRINT_CHART_PX[0], PRINT_CHART_PX[1]);
+    });
     var box = document.getElementById("review-map");
     box.style.width = PRINT_MAP_PX[0] + "px";
     box.style.height = PRINT_MAP_PX[1] + "px";
     fitMap();
   });
   window.addEventListener("afterprint", function () {
-    charts.forEach(function (c) { c.resize(); });
+    charts.forEach(function (c) {
+      c.resize();
+    });
     var box = document.getElementById("review-map");
     box.style.width = "";
     box.style.height = "";
     fitMap();
   });
   var printBtn = document.getElementById("print-btn");
-  if (printBtn) printBtn.addEventListener("click", function () { window.print(); });
+  if (printBtn)
+    printBtn.addEventListener("click", function () {
+      window.print();
+    });
 
   // -- map ---------------------------------------------------------------------------------
   var map = L.map("review-map", { preferCanvas: true, zoomSnap: 0.25 });
@@ -124,23 +165,41 @@
     getJSON("/api/layers/county"),
     getJSON("/api/layers/townships"),
     getJSON("/api/stats/flows"),
-  ]).then(function (res) {
-    var county = L.geoJSON(res[0], { style: { color: "#14284b", weight: 2, fill: false } });
-    county.addTo(map);
-    L.geoJSON(res[1], { style: { color: "#7a869a", weight: 1, dashArray: "3", fillOpacity: 0.03 } })
-      .addTo(map);
-    countyBounds = county.getBounds();
-    fitMap();
-    var max = res[2].flows.reduce(function (m, f) { return Math.max(m, f.people); }, 1);
-    res[2].flows.forEach(function (f) {
-      var line = L.polyline([[f.from[1], f.from[0]], [f.to[1], f.to[0]]], {
-        color: "#1f5fbf", opacity: 0.6, weight: 1 + 6 * f.people / max,
+  ])
+    .then(function (res) {
+      var county = L.geoJSON(res[0], { style: { color: "#14284b", weight: 2, fill: false } });
+      county.addTo(map);
+      L.geoJSON(res[1], {
+        style: { color: "#7a869a", weight: 1, dashArray: "3", fillOpacity: 0.03 },
       }).addTo(map);
-      line.bindTooltip(node(f.village + " → " + f.shelter + ": " + fmt.format(f.people) + " " + t("people")));
+      countyBounds = county.getBounds();
+      fitMap();
+      var max = res[2].flows.reduce(function (m, f) {
+        return Math.max(m, f.people);
+      }, 1);
+      res[2].flows.forEach(function (f) {
+        var line = L.polyline(
+          [
+            [f.from[1], f.from[0]],
+            [f.to[1], f.to[0]],
+          ],
+          {
+            color: "#1f5fbf",
+            opacity: 0.6,
+            weight: 1 + (6 * f.people) / max,
+          },
+        ).addTo(map);
+        line.bindTooltip(
+          node(f.village + " → " + f.shelter + ": " + fmt.format(f.people) + " " + t("people")),
+        );
+      });
+      done();
+      setupSlider();
+    })
+    .catch(function (e) {
+      fail(e);
+      done();
     });
-    done();
-    setupSlider();
-  }).catch(function (e) { fail(e); done(); });
 
   // -- time slider: the situation at any moment -------------------------------------------------
   function hoursBetween(first, last) {
@@ -176,15 +235,17 @@
     var moment = hour + ":59:59+08:00";
     document.getElementById("slider-time").textContent = hour.replace("T", " ") + ":59";
     var mine = ++seq;
-    getJSON("/api/stats/at?t=" + encodeURIComponent(moment)).then(function (s) {
-      if (mine !== seq) return; // a later move of the slider already asked again
-      document.getElementById("sit-evacuated").textContent = fmt.format(s.totals.evacuated);
-      document.getElementById("sit-rescued").textContent = fmt.format(s.totals.rescued);
-      document.getElementById("sit-open-help").textContent = fmt.format(s.open_help_requests);
-      document.getElementById("sit-danger").textContent = fmt.format(s.reservoirs_in_danger);
-      drawSituation(s);
-      document.body.dataset.situationHour = s.hour;
-    }).catch(fail);
+    getJSON("/api/stats/at?t=" + encodeURIComponent(moment))
+      .then(function (s) {
+        if (mine !== seq) return; // a later move of the slider already asked again
+        document.getElementById("sit-evacuated").textContent = fmt.format(s.totals.evacuated);
+        document.getElementById("sit-rescued").textContent = fmt.format(s.totals.rescued);
+        document.getElementById("sit-open-help").textContent = fmt.format(s.open_help_requests);
+        document.getElementById("sit-danger").textContent = fmt.format(s.reservoirs_in_danger);
+        drawSituation(s);
+        document.body.dataset.situationHour = s.hour;
+      })
+      .catch(fail);
   }
 
   function drawSituation(s) {
@@ -192,24 +253,50 @@
     s.villages.forEach(function (v) {
       if (v.lat == null) return;
       L.circleMarker([v.lat, v.lon], {
-        radius: 2 + Math.sqrt(v.evacuated) / 4, color: "#d9822b", weight: 1, fillOpacity: 0.45,
-      }).bindTooltip(node(v.name + ": " + fmt.format(v.evacuated) + " " + t("people")))
+        radius: 2 + Math.sqrt(v.evacuated) / 4,
+        color: "#d9822b",
+        weight: 1,
+        fillOpacity: 0.45,
+      })
+        .bindTooltip(node(v.name + ": " + fmt.format(v.evacuated) + " " + t("people")))
         .addTo(situationLayer);
     });
     s.shelters.forEach(function (sh) {
       if (sh.lat == null || !sh.occupancy) return;
       var full = sh.capacity ? sh.occupancy / sh.capacity : 0;
-      L.rectangle([[sh.lat - 0.006, sh.lon - 0.007], [sh.lat + 0.006, sh.lon + 0.007]], {
-        color: full > 0.9 ? "#c62828" : "#14284b", weight: 1, fillOpacity: 0.25 + 0.6 * full,
-      }).bindTooltip(node(t("shelter") + " " + sh.name + ": " + fmt.format(sh.occupancy) + " / " +
-        fmt.format(sh.capacity))).addTo(situationLayer);
+      L.rectangle(
+        [
+          [sh.lat - 0.006, sh.lon - 0.007],
+          [sh.lat + 0.006, sh.lon + 0.007],
+        ],
+        {
+          color: full > 0.9 ? "#c62828" : "#14284b",
+          weight: 1,
+          fillOpacity: 0.25 + 0.6 * full,
+        },
+      )
+        .bindTooltip(
+          node(
+            t("shelter") +
+              " " +
+              sh.name +
+              ": " +
+              fmt.format(sh.occupancy) +
+              " / " +
+              fmt.format(sh.capacity),
+          ),
+        )
+        .addTo(situationLayer);
     });
     s.reservoirs.forEach(function (r) {
       if (r.lat == null) return;
       L.circleMarker([r.lat, r.lon], {
-        radius: r.status === "normal" ? 3 : 7, color: STATUS_COLOUR[r.status] || "#555",
-        weight: 2, fillOpacity: 0.9,
-      }).bindTooltip(node(t("reservoir") + " " + r.name + ": " + t("status." + r.status)))
+        radius: r.status === "normal" ? 3 : 7,
+        color: STATUS_COLOUR[r.status] || "#555",
+        weight: 2,
+        fillOpacity: 0.9,
+      })
+        .bindTooltip(node(t("reservoir") + " " + r.name + ": " + t("status." + r.status)))
         .addTo(situationLayer);
     });
   }

@@ -1,7 +1,8 @@
 """Sign-in: OAuth2 password tokens for API clients, the /login page and session cookie for people.
 
 Failed sign-ins are throttled per (account, address) and per address, with a slower global
-back-off per account (floodpost.auth.throttle; counts in the store). See floodpost.web.security for cookies and CSRF.
+back-off per account (floodpost.auth.throttle; counts in the store). See floodpost.web.security
+for cookies and CSRF.
 """
 
 from __future__ import annotations
@@ -9,7 +10,7 @@ from __future__ import annotations
 import time
 from urllib.parse import urlsplit
 
-from fastapi import APIRouter, Depends, FastAPI, Form, Request
+from fastapi import APIRouter, Depends, Form, Request
 from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
 from starlette.concurrency import run_in_threadpool
 
@@ -17,7 +18,7 @@ from floodpost.auth.accounts import authenticate
 from floodpost.auth.tokens import issue_csrf, issue_token, verify_token
 from floodpost.errors import Throttled, Unauthorized
 from floodpost.web import security
-from floodpost.web.deps import Context, get_ctx
+from floodpost.web.deps import Context, CtxDep, ctx_of
 from floodpost.web.security import Principal, require_user
 from floodpost.web.templating import render
 
@@ -26,7 +27,7 @@ router = APIRouter(tags=["auth"])
 
 def _sign_in(request: Request, ctx: Context, username: str, password: str) -> tuple[str, str]:
     """(token, role) for good credentials; Throttled or Unauthorized otherwise."""
-    throttle = security.login_throttle(ctx)
+    throttle = ctx.throttle
     address = request.client.host if request.client else None
     throttle.check(username, address)  # before argon2: a throttled guess costs us nothing
     user = authenticate(ctx.store, username, password)
@@ -45,9 +46,9 @@ def ttl_s(ctx: Context) -> int:
 @router.post("/api/auth/token")
 def token(
     request: Request,
+    ctx: CtxDep,
     username: str = Form(..., max_length=256),
     password: str = Form(..., max_length=4096),
-    ctx: Context = Depends(get_ctx),
 ) -> JSONResponse:
     access_token, role = _sign_in(request, ctx, username, password)
     return JSONResponse(
@@ -112,11 +113,11 @@ def login_page(request: Request, next: str | None = None) -> HTMLResponse:  # no
 @router.post("/login")
 def login(
     request: Request,
+    ctx: CtxDep,
     username: str = Form("", max_length=256),
     password: str = Form("", max_length=4096),
     csrf_token: str = Form(""),
     next: str = Form(""),  # noqa: A002
-    ctx: Context = Depends(get_ctx),
 ) -> Response:
     cookie = request.cookies.get(security.CSRF_COOKIE)
     session = security.csrf_session(ctx, request.cookies.get(security.SESSION_COOKIE))
@@ -161,7 +162,7 @@ async def logout(request: Request) -> Response:
     principal, via = security.identify(request)
     if principal is not None and via == "cookie":
         await security.check_csrf(request)
-    ctx = get_ctx(request)
+    ctx = ctx_of(request)
     ended = [getattr(request.state, "fp_claims", None)] if principal is not None else []
     if principal is not None and via == "bearer":
         # Called with a token and the cookie: the cookie's session ends too.
@@ -180,11 +181,7 @@ async def logout(request: Request) -> Response:
                 at_ts=time.time(),
             )
     if ended:
-        security.session_guard(ctx).refresh()
+        ctx.sessions.refresh()
     response = RedirectResponse("/login", status_code=303)
     security.clear_session_cookie(request, response)
     return response
-
-
-def setup(app: FastAPI, ctx: Context) -> None:
-    app.add_middleware(security.CSRFCookieMiddleware, ctx=ctx)

@@ -7,26 +7,25 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from fastapi import APIRouter, Depends, Query, Request
+from fastapi import APIRouter, Depends, Query
 from fastapi.responses import StreamingResponse
 
 from floodpost.export import export_stream
 from floodpost.reports.stored import LOCAL_TZ
-from floodpost.web.deps import get_ctx
-from floodpost.web.routers.stats import REVIEW_ROLES, review_stats
-from floodpost.web.security import require_role
+from floodpost.web.deps import ClockDep, StatsDep
+from floodpost.web.security import REVIEW_ROLES, require_role
 
 router = APIRouter(tags=["export"])
 
 
 @router.get("/api/export", dependencies=[Depends(require_role(*REVIEW_ROLES))])
 def export_reports(
-    request: Request,
+    stats: StatsDep,
+    clock: ClockDep,
     format: str = Query("csv", description="csv, xlsx, geojson or gpkg"),  # noqa: A002
 ) -> StreamingResponse:
-    ctx = get_ctx(request)
-    spec, chunks = export_stream(review_stats(ctx), format.lower())
-    day = datetime.fromtimestamp(ctx.clock(), LOCAL_TZ).strftime("%Y-%m-%d")
+    spec, chunks = export_stream(stats, format.lower())
+    day = datetime.fromtimestamp(clock(), LOCAL_TZ).strftime("%Y-%m-%d")
     filename = f"floodpost-reports-{day}.{spec.extension}"
     return StreamingResponse(
         chunks,

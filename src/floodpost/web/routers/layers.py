@@ -6,7 +6,7 @@ from fastapi import APIRouter, Depends, Request
 from fastapi.responses import Response
 
 from floodpost.errors import NotFound
-from floodpost.web.deps import Context, get_ctx
+from floodpost.web.deps import CatalogueDep, CtxDep
 from floodpost.web.security import Principal, require_user
 from floodpost.web.templating import translator_for
 
@@ -17,8 +17,7 @@ router = APIRouter(prefix="/api/layers", tags=["layers"], dependencies=[Depends(
 
 
 @router.get("")
-def list_layers(request: Request, ctx: Context = Depends(get_ctx)) -> dict:
-    cat = ctx.catalogue
+def list_layers(request: Request, cat: CatalogueDep) -> dict:
     _ = translator_for(request)
     return {
         "layers": [
@@ -35,24 +34,23 @@ def list_layers(request: Request, ctx: Context = Depends(get_ctx)) -> dict:
 
 @router.get("/{layer_id}")
 def get_layer(
-    layer_id: str, ctx: Context = Depends(get_ctx), who: Principal = Depends(require_user)
+    layer_id: str,
+    cat: CatalogueDep,
+    ctx: CtxDep,
+    who: Principal = Depends(require_user),
 ) -> Response:
-    if layer_id not in ctx.catalogue.layer_ids:
+    if layer_id not in cat.layer_ids:
         raise NotFound(f"no layer {layer_id!r}", field="layer_id")
     if layer_id == "zones" and who.role not in CONTACT_ROLES:
         # Field members see only their own zones' owners' phone numbers (issue 13). Accounts are
-        # not linked to zones in this version, so they see none; once they are, pass the
-        # member's zone ids as `keep` (one cached body per distinct set).
-        keep: frozenset[str] = frozenset()
-        body = ctx.service(
-            f"layers.zones.contacts:{','.join(sorted(keep))}",
-            lambda: without_contacts(ctx.catalogue.geojson_bytes("zones"), keep),
-        )
+        # not linked to zones in this version, so they see none (PageData.zones_without_contacts,
+        # made once); once they are, strip with the member's zone ids as `keep`.
+        body = ctx.pages.zones_without_contacts.get()
         return Response(body, media_type="application/geo+json")
-    return Response(ctx.catalogue.geojson_bytes(layer_id), media_type="application/geo+json")
+    return Response(cat.geojson_bytes(layer_id), media_type="application/geo+json")
 
 
-def without_contacts(geojson: bytes, keep: frozenset[str]) -> bytes:
+def without_contacts(geojson: bytes, keep: frozenset[str] = frozenset()) -> bytes:
     """The zones layer with `contact` (the owner's phone number) removed, except in `keep`."""
     data = json.loads(geojson)
     for feature in data.get("features", []):

@@ -13,14 +13,13 @@ from starlette.concurrency import run_in_threadpool
 
 from floodpost.auth import accounts
 from floodpost.errors import FloodpostError
-from floodpost.web.deps import get_ctx
+from floodpost.web.deps import Context, CtxDep
 from floodpost.web.security import (
     Principal,
     clear_session_cookie,
     csrf_token,
     require_page_role,
     require_page_user,
-    session_guard,
 )
 from floodpost.web.templating import render
 
@@ -32,10 +31,10 @@ _NOTICES = {"passwd", "disable", "end_sessions", "error"}
 @router.get("/account", response_class=HTMLResponse)
 def account_page(
     request: Request,
+    ctx: CtxDep,
     done: str | None = None,
     user: Principal = Depends(require_page_user),
 ) -> HTMLResponse:
-    ctx = get_ctx(request)
     users = ctx.store.list_users() if user.role == "commander" else []
     response = render(
         request,
@@ -56,11 +55,11 @@ def _back(notice: str) -> RedirectResponse:
 @router.post("/account/password")
 async def change_own_password(
     request: Request,
+    ctx: CtxDep,
     old_password: str = Form(..., max_length=4096),
     new_password: str = Form(..., max_length=4096),
     user: Principal = Depends(require_page_user),
 ) -> Response:
-    ctx = get_ctx(request)
     try:
         await run_in_threadpool(
             accounts.change_password,
@@ -72,7 +71,7 @@ async def change_own_password(
         )
     except FloodpostError:
         return _back("error")
-    session_guard(ctx).refresh()
+    ctx.sessions.refresh()
     # This session ended with the others: sign in again with the new password.
     response = RedirectResponse("/login", status_code=303)
     clear_session_cookie(request, response)
@@ -81,12 +80,11 @@ async def change_own_password(
 
 @router.post("/account/users/{name}/password")
 async def set_password(
-    request: Request,
+    ctx: CtxDep,
     name: str,
     new_password: str = Form(..., max_length=4096),
     user: Principal = Depends(commander),
 ) -> Response:
-    ctx = get_ctx(request)
     try:
         await run_in_threadpool(
             accounts.change_password,
@@ -98,7 +96,7 @@ async def set_password(
         )
     except FloodpostError:
         return _back("error")
-    session_guard(ctx).refresh()
+    ctx.sessions.refresh()
     return _back("passwd")
 
 
@@ -108,25 +106,24 @@ CSRF_FORM = Form("", description="the fp_csrf cookie's value (cookie sessions)")
 
 @router.post("/account/users/{name}/disable")
 async def disable(
-    request: Request, name: str, csrf_token: str = CSRF_FORM, user: Principal = Depends(commander)
+    ctx: CtxDep, name: str, csrf_token: str = CSRF_FORM, user: Principal = Depends(commander)
 ) -> Response:
-    return await _act(request, accounts.disable_account, name, user, "disable")
+    return await _act(ctx, accounts.disable_account, name, user, "disable")
 
 
 @router.post("/account/users/{name}/end-sessions")
 async def end_sessions(
-    request: Request, name: str, csrf_token: str = CSRF_FORM, user: Principal = Depends(commander)
+    ctx: CtxDep, name: str, csrf_token: str = CSRF_FORM, user: Principal = Depends(commander)
 ) -> Response:
-    return await _act(request, accounts.end_sessions, name, user, "end_sessions")
+    return await _act(ctx, accounts.end_sessions, name, user, "end_sessions")
 
 
 async def _act(
-    request: Request, action: Callable[..., None], name: str, user: Principal, notice: str
+    ctx: Context, action: Callable[..., None], name: str, user: Principal, notice: str
 ) -> Response:
-    ctx = get_ctx(request)
     try:
         await run_in_threadpool(action, ctx.store, name, actor=user.name)
     except FloodpostError:
         return _back("error")
-    session_guard(ctx).refresh()
+    ctx.sessions.refresh()
     return _back(notice)

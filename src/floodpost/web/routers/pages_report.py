@@ -8,7 +8,6 @@ with `Service-Worker-Allowed: /report` so that its scope covers `/report` itself
 
 from __future__ import annotations
 
-import gzip
 import hashlib
 import json
 from functools import lru_cache
@@ -19,7 +18,7 @@ from fastapi.responses import HTMLResponse, Response
 
 from floodpost.i18n import Translator
 from floodpost.paths import web_dir
-from floodpost.web.deps import Context, get_ctx
+from floodpost.web.deps import CtxDep, SettingsDep
 from floodpost.web.security import require_page_role
 from floodpost.web.templating import language_for, render
 
@@ -32,6 +31,7 @@ reporters = require_page_role("field", "staff", "commander")
 # Files the service worker keeps for offline use (the page itself is added by the worker).
 STATIC_ASSETS = (
     "css/report.css",
+    "js/http.js",
     "js/report-outbox.js",
     "js/report-location.js",
     "js/report.js",
@@ -132,26 +132,16 @@ def build_places(layer_bytes: Any) -> dict[str, Any]:
     return {"townships": [townships[code] for code in sorted(townships)]}
 
 
-def _places_bytes(ctx: Context) -> tuple[bytes, bytes]:
-    """(plain, gzipped) JSON, built once: the geodata does not change while serving."""
-
-    def make() -> tuple[bytes, bytes]:
-        places = build_places(ctx.catalogue.geojson_bytes)
-        plain = json.dumps(places, ensure_ascii=False, separators=(",", ":")).encode()
-        return plain, gzip.compress(plain, compresslevel=9, mtime=0)
-
-    return ctx.service("report_places", make)
-
-
 @router.get("/api/places")
-def places(request: Request, ctx: Context = Depends(get_ctx)) -> Response:
+def places(request: Request, ctx: CtxDep) -> Response:
     """Townships → villages (code, name, seat lon/lat), with shelters and reservoirs per township.
 
     Public like /api/layers: it is the same geodata, and the service worker must be able to
     refresh it whatever the state of the session. Sent gzipped when the client accepts it
     (about a fifth of the size: this is the largest thing the form loads on a poor link).
     """
-    plain, packed = _places_bytes(ctx)
+    # (plain, gzipped) JSON, built once: the geodata does not change while serving.
+    plain, packed = ctx.pages.places_json.get()
     headers = {"Cache-Control": "no-cache", "Vary": "Accept-Encoding"}
     if "gzip" in request.headers.get("accept-encoding", "").lower():
         headers["Content-Encoding"] = "gzip"
@@ -161,11 +151,10 @@ def places(request: Request, ctx: Context = Depends(get_ctx)) -> Response:
 
 @router.get("/report", response_class=HTMLResponse)
 def report_page(
-    request: Request, user: Any = Depends(reporters), ctx: Context = Depends(get_ctx)
+    request: Request, settings: SettingsDep, user: Any = Depends(reporters)
 ) -> HTMLResponse:
-    settings = ctx.settings
     # Only plain WGS-84 tiles can be tapped without a datum shift; otherwise outlines only.
-    tiles = settings.tile_url if settings.tile_crs.lower() == "wgs84" else ""
+    tiles = settings.tile_url if settings.tile_crs == "wgs84" else ""
     translator = Translator(language_for(request))
     version = asset_version()
     response = render(

@@ -7,9 +7,8 @@ from __future__ import annotations
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import HTMLResponse
 
-from floodpost.web.deps import get_ctx
-from floodpost.web.routers.stats import REVIEW_ROLES, review_stats
-from floodpost.web.security import Principal, csrf_token, require_page_role
+from floodpost.web.deps import SettingsDep, StatsDep
+from floodpost.web.security import REVIEW_ROLES, Principal, csrf_token, require_page_role
 from floodpost.web.templating import render, translator_for
 
 router = APIRouter(tags=["pages"])
@@ -17,18 +16,19 @@ router = APIRouter(tags=["pages"])
 
 @router.get("/review", response_class=HTMLResponse)
 def review_page(
-    request: Request, user: Principal = Depends(require_page_role(*REVIEW_ROLES))
+    request: Request,
+    stats: StatsDep,
+    settings: SettingsDep,
+    user: Principal = Depends(require_page_role(*REVIEW_ROLES)),
 ) -> HTMLResponse:
-    ctx = get_ctx(request)
-    data = review_stats(ctx).review()
+    data = stats.review()
     return render(
         request,
         "review.html",
         user=user,
         csrf_token=csrf_token(request),
-        county_name=ctx.catalogue.county_name,
         review=data,
         js_texts=translator_for(request).subset("review.js."),
-        tile_url=ctx.settings.tile_url,
-        tile_attribution=ctx.settings.tile_attribution,
+        tile_url=settings.tile_url,
+        tile_attribution=settings.tile_attribution,
     )

@@ -3,8 +3,8 @@
 Handlers that read storage are plain `def` (run in the thread pool). Intake is async: it awaits
 the SQLite writer's future, so while one report waits for its fsync others join the writer's next
 group commit without a pool thread parked per request (bench/README.md has the measurements).
-The context is taken from the request inside the handler rather than through `Depends(get_ctx)`:
-FastAPI runs every plain-def dependency in the thread pool, a measurable hop per request.
+Collaborators come through the `async` dependencies of web/deps.py (no thread-pool hop); the
+ingest path, which also runs outside FastAPI (IngestFastPath), reads the context itself.
 """
 
 from __future__ import annotations
@@ -12,17 +12,15 @@ from __future__ import annotations
 import asyncio
 from typing import Any
 
-from fastapi import APIRouter, Depends, FastAPI, Request
+from fastapi import APIRouter, Depends, Request
 from fastapi.responses import JSONResponse, Response
-from starlette.concurrency import run_in_threadpool
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from floodpost.errors import FloodpostError, InvalidReport
 from floodpost.reports import corrections, intake
 from floodpost.web import contract
-from floodpost.web.deps import Context, get_ctx
+from floodpost.web.deps import ClockDep, RouterDep, SettingsDep, StoreDep, ctx_of
 from floodpost.web.errors import render_error, unexpected
-from floodpost.web.limits import BodySizeLimit
 from floodpost.web.security import Principal, require_role, require_user
 
 router = APIRouter(prefix="/api/reports", tags=["reports"])
@@ -54,7 +52,7 @@ async def create_report(
 
 async def store_report(request: Request, who: Principal, data: Any) -> JSONResponse:
     """201 with the stored report, or 200 for an identical resend, once it is durable."""
-    ctx = get_ctx(request)
+    ctx = ctx_of(request)
     # Validation and routing (one STRtree query) take about 0.1 ms: less than the hand-off to a
     # pool thread would cost, so they run here; only the durable write waits elsewhere.
     stored, content_hash = intake.prepare_report(
@@ -64,14 +62,9 @@ async def store_report(request: Request, who: Principal, data: Any) -> JSONRespo
         received_ts=ctx.clock(),
         future_s=ctx.settings.future_tolerance_min * 60.0,
     )
-    submit = getattr(ctx.store, "create_report_future", None)
-    if submit is not None:  # SQLite group commit: await the writer thread's future directly
-        future = submit(stored, content_hash, actor=who.name)
-        stored, created = await asyncio.wrap_future(future)
-    else:
-        stored, created = await run_in_threadpool(
-            ctx.store.create_report, stored, content_hash, actor=who.name
-        )
+    # Await the group-commit writer's future directly: no pool thread is parked per report.
+    future = ctx.store.create_report_future(stored, content_hash, actor=who.name)
+    stored, created = await asyncio.wrap_future(future)
     intake.check_resend(stored, created, viewer=who.name, role=who.role)
     if created:
         return _json(stored, 201, location=f"/api/reports/{stored['id']}")
@@ -111,7 +104,7 @@ class IngestFastPath:
 
 @router.get("")
 def list_reports(
-    request: Request,
+    store: StoreDep,
     since: str | None = None,
     kind: str | None = None,
     township: str | None = None,
@@ -119,9 +112,8 @@ def list_reports(
     cursor: str | None = None,
     who: Principal = Depends(require_user),
 ) -> JSONResponse:
-    ctx = get_ctx(request)
     page = intake.list_visible(
-        ctx.store,
+        store,
         viewer=who.name,
         role=who.role,
         since=since,
@@ -135,54 +127,46 @@ def list_reports(
 
 @router.get("/{report_id}")
 def get_report(
-    request: Request, report_id: str, who: Principal = Depends(require_user)
+    report_id: str, store: StoreDep, who: Principal = Depends(require_user)
 ) -> JSONResponse:
-    return _json(
-        intake.visible_report(get_ctx(request).store, report_id, viewer=who.name, role=who.role)
-    )
+    return _json(intake.visible_report(store, report_id, viewer=who.name, role=who.role))
 
 
 @router.patch("/{report_id}", openapi_extra=contract.json_body(contract.correction_schema()))
 def correct_report(
-    request: Request,
     report_id: str,
+    store: StoreDep,
+    routing: RouterDep,
+    clock: ClockDep,
+    settings: SettingsDep,
     who: Principal = Depends(editors),
     data: Any = Depends(json_body),
 ) -> JSONResponse:
-    ctx = get_ctx(request)
     return _json(
         corrections.correct_report(
-            ctx.store,
-            ctx.router,
+            store,
+            routing,
             report_id,
             data,
             actor=who.name,
-            now=ctx.clock(),
-            future_s=ctx.settings.future_tolerance_min * 60.0,
+            now=clock(),
+            future_s=settings.future_tolerance_min * 60.0,
         )
     )
 
 
 @router.post("/{report_id}/retract", openapi_extra=contract.json_body(contract.reason_schema()))
 def retract_report(
-    request: Request,
     report_id: str,
+    store: StoreDep,
     who: Principal = Depends(editors),
     data: Any = Depends(json_body),
 ) -> JSONResponse:
-    return _json(
-        corrections.retract_report(get_ctx(request).store, report_id, data, actor=who.name)
-    )
+    return _json(corrections.retract_report(store, report_id, data, actor=who.name))
 
 
 @router.get("/{report_id}/audit")
 def report_audit(
-    request: Request, report_id: str, who: Principal = Depends(editors)
+    report_id: str, store: StoreDep, who: Principal = Depends(editors)
 ) -> JSONResponse:
-    return _json(corrections.audit_entries(get_ctx(request).store, report_id))
-
-
-def setup(app: FastAPI, ctx: Context) -> None:
-    app.add_middleware(IngestFastPath)
-    # Added last, so outermost: it bounds every route's body, the fast path's included.
-    app.add_middleware(BodySizeLimit, max_bytes=ctx.settings.max_body_bytes)
+    return _json(corrections.audit_entries(store, report_id))

@@ -2,15 +2,15 @@
 
 from __future__ import annotations
 
-from typing import Any, Literal
+from typing import Any
 
-from fastapi import APIRouter, Depends, Request
+from fastapi import APIRouter, Depends
 from pydantic import BaseModel, ConfigDict, Field
 
 from floodpost.reports import lifecycle
-from floodpost.web.deps import get_ctx
-from floodpost.web.routers.events import live_state, own_only
-from floodpost.web.security import Principal, require_role, require_user
+from floodpost.reports.model import ResolutionKind
+from floodpost.web.deps import ClockDep, LiveDep, StoreDep
+from floodpost.web.security import Principal, own_only, require_role, require_user
 
 router = APIRouter()
 STAFF = require_role("staff", "commander")
@@ -23,7 +23,7 @@ class AssignBody(BaseModel):
 
 class ResolveBody(BaseModel):
     model_config = ConfigDict(extra="forbid")
-    resolution: Literal["rescued", "not_needed", "duplicate"]
+    resolution: ResolutionKind
     rescued: int = Field(0, ge=0, le=5000)
     duplicate_of: str | None = Field(None, max_length=40)
     note: str = Field("", max_length=2000)
@@ -31,45 +31,46 @@ class ResolveBody(BaseModel):
 
 @router.post("/api/reports/{report_id}/assign")
 def assign(
-    report_id: str, request: Request, body: AssignBody | None = None,
+    report_id: str, store: StoreDep, clock: ClockDep, body: AssignBody | None = None,
     principal: Principal = Depends(STAFF),
 ) -> dict[str, Any]:  # fmt: skip
-    ctx = get_ctx(request)
     assignee = body.assignee if body else None
-    return lifecycle.assign(ctx.store, report_id, assignee, actor=principal.name, clock=ctx.clock)
+    return lifecycle.assign(store, report_id, assignee, actor=principal.name, clock=clock)
 
 
 @router.post("/api/reports/{report_id}/en-route")
 def en_route(
-    report_id: str, request: Request, principal: Principal = Depends(STAFF)
+    report_id: str, store: StoreDep, clock: ClockDep, principal: Principal = Depends(STAFF)
 ) -> dict[str, Any]:
-    ctx = get_ctx(request)
-    return lifecycle.en_route(ctx.store, report_id, actor=principal.name, clock=ctx.clock)
+    return lifecycle.en_route(store, report_id, actor=principal.name, clock=clock)
 
 
 @router.post("/api/reports/{report_id}/resolve")
 def resolve(
-    report_id: str, body: ResolveBody, request: Request, principal: Principal = Depends(STAFF)
+    report_id: str,
+    body: ResolveBody,
+    store: StoreDep,
+    clock: ClockDep,
+    principal: Principal = Depends(STAFF),
 ) -> dict[str, Any]:
-    ctx = get_ctx(request)
     resolution = lifecycle.Resolution(body.resolution, body.rescued, body.duplicate_of, body.note)
-    return lifecycle.resolve(
-        ctx.store, report_id, resolution, actor=principal.name, clock=ctx.clock
-    )
+    return lifecycle.resolve(store, report_id, resolution, actor=principal.name, clock=clock)
 
 
 @router.get("/api/requests/summary")
-def summary(request: Request, principal: Principal = Depends(require_user)) -> dict[str, Any]:
+def summary(
+    live: LiveDep, clock: ClockDep, principal: Principal = Depends(require_user)
+) -> dict[str, Any]:
     """Received, resolved, open, escalated, median time to resolution (minutes)."""
-    ctx = get_ctx(request)
-    snap = live_state(ctx).snapshot(ctx.clock(), reporter=own_only(principal))
+    snap = live.snapshot(clock(), reporter=own_only(principal))
     escalated = sum(1 for r in snap["requests"] if r["escalated"])
     duplicates = sum(1 for r in snap["requests"] if r["likely_duplicate_of"])
     return {**snap["service"], "escalated": escalated, "likely_duplicates": duplicates}
 
 
 @router.get("/api/requests/open")
-def open_requests(request: Request, principal: Principal = Depends(require_user)) -> dict[str, Any]:
-    ctx = get_ctx(request)
-    snap = live_state(ctx).snapshot(ctx.clock(), reporter=own_only(principal))
+def open_requests(
+    live: LiveDep, clock: ClockDep, principal: Principal = Depends(require_user)
+) -> dict[str, Any]:
+    snap = live.snapshot(clock(), reporter=own_only(principal))
     return {"requests": snap["requests"], "now": snap["now"], "seq": snap["seq"]}

@@ -88,12 +88,19 @@
   var degradedEl = document.getElementById("fp-degraded");
   function checkHealth() {
     if (!degradedEl) return;
-    fetch("/healthz", { credentials: "same-origin" }).then(function (res) { return res.json(); }).then(function (h) {
-      var bad = h && h.status === "degraded";
-      degradedEl.hidden = !bad;
-      degradedEl.textContent = bad ? degradedEl.dataset.text + (degradedEl.dataset[h.reason] || h.reason) : "";
-      document.body.dataset.health = bad ? "degraded" : "ok";
-    }, function () { /* the link state already shows the server is unreachable */ });
+    getJSON("/healthz").then(
+      function (h) {
+        var bad = h && h.status === "degraded";
+        degradedEl.hidden = !bad;
+        degradedEl.textContent = bad
+          ? degradedEl.dataset.text + (degradedEl.dataset[h.reason] || h.reason)
+          : "";
+        document.body.dataset.health = bad ? "degraded" : "ok";
+      },
+      function () {
+        /* the link state already shows the server is unreachable */
+      },
+    );
   }
   checkHealth();
   setInterval(checkHealth, 10000);

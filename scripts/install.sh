@@ -5,8 +5,8 @@
 # Node.js for the JavaScript linter), the Python environment in .venv and the pinned JavaScript
 # linter and formatter in node_modules (package-lock.json, `npm ci`; the service itself needs no
 # Node.js).
-#   scripts/install.sh          everything (service + tests)
-#   scripts/install.sh --app    only what the service needs
+#   scripts/install.sh          everything (service + tests): requirements-test.lock
+#   scripts/install.sh --app    only what the service needs: requirements.lock
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -33,12 +33,14 @@ PY=${PYTHON:-python3}
 if [ ! -x .venv/bin/python ]; then
     "$PY" -m venv .venv
 fi
-.venv/bin/python -m pip install -q --upgrade pip
-if [ "$mode" = "--app" ]; then
-    .venv/bin/python -m pip install -q -e .
-else
-    .venv/bin/python -m pip install -q -e '.[test]'
-fi
+# Every third-party package comes pinned from a lock file and is checked against its sha256
+# hashes (pip refuses anything unpinned, unhashed or different); the build backend is in the lock
+# too, so the project itself installs without build isolation fetching anything. Regenerate the
+# locks with scripts/lock.sh, audit them with scripts/audit.sh (docs/OPERATIONS.md, releases).
+lock=requirements-test.lock
+[ "$mode" = "--app" ] && lock=requirements.lock
+.venv/bin/python -m pip install -q --require-hashes -r "$lock"
+.venv/bin/python -m pip install -q --no-deps --no-build-isolation -e .
 if [ "$mode" != "--app" ]; then
     # eslint + prettier at the versions in package-lock.json, only when the lock changed.
     if [ ! -f node_modules/.package-lock.json ] || ! cmp -s package-lock.json node_modules/.floodpost-lock; then

@@ -40,13 +40,13 @@ def test_report_appears_without_reload(live_server, offline_page):
     evac = report()
     assert httpx.post(live_server.url + "/api/reports", json=evac, headers=h).status_code == 201
     page.wait_for_selector(f'#fp-feed li[data-id="{evac["id"]}"]', timeout=3000)
-    page.wait_for_function("document.querySelector('[data-total=evacuated]').textContent === '37'",
+    page.wait_for_function("() => document.querySelector('[data-total=evacuated]').textContent === '37'",
                            timeout=3000)  # fmt: skip
 
     help_req = report(kind="help_request", people=4, urgency="critical", note="二楼被困")
     assert httpx.post(live_server.url + "/api/reports", json=help_req, headers=h).status_code == 201
     page.wait_for_selector(f'#fp-feed li[data-id="{help_req["id"]}"]', timeout=3000)
-    page.wait_for_function("document.querySelector('[data-total=open_help_requests]').textContent === '1'",
+    page.wait_for_function("() => document.querySelector('[data-total=open_help_requests]').textContent === '1'",
                            timeout=3000)  # fmt: skip
     assert page.evaluate(f"!!window.floodpost.live.markers['{help_req['id']}']")
 
@@ -54,14 +54,15 @@ def test_report_appears_without_reload(live_server, offline_page):
     page.evaluate(f"window.floodpost.live.markers['{help_req['id']}'].openPopup()")
     page.click(".leaflet-popup .fp-act-assign")
     page.wait_for_function(
-        f"window.floodpost.live.requests['{help_req['id']}'].state === 'assigned'", timeout=3000
+        f"() => window.floodpost.live.requests['{help_req['id']}'].state === 'assigned'",
+        timeout=3000,
     )
     page.evaluate(f"window.floodpost.live.markers['{help_req['id']}'].openPopup()")
     page.fill(".leaflet-popup .fp-act-n", "4")
     page.click(".leaflet-popup .fp-act-rescued")
-    page.wait_for_function("document.querySelector('[data-total=open_help_requests]').textContent === '0'",
+    page.wait_for_function("() => document.querySelector('[data-total=open_help_requests]').textContent === '0'",
                            timeout=3000)  # fmt: skip
-    page.wait_for_function("document.querySelector('[data-total=rescued]').textContent === '4'",
+    page.wait_for_function("() => document.querySelector('[data-total=rescued]').textContent === '4'",
                            timeout=6000)  # fmt: skip
     got = httpx.get(
         f"{live_server.url}/api/reports/{help_req['id']}", headers=bearer_for(live_server, "staff1")
@@ -70,9 +71,11 @@ def test_report_appears_without_reload(live_server, offline_page):
 
     # The feed filters by kind and flies the map to a report.
     page.select_option("#fp-feed-kind", "evacuation")
-    page.wait_for_function("document.querySelectorAll('#fp-feed li').length === 1", timeout=3000)
+    page.wait_for_function(
+        "() => document.querySelectorAll('#fp-feed li').length === 1", timeout=3000
+    )
     page.click(f'#fp-feed li[data-id="{evac["id"]}"]')
-    page.wait_for_function("window.floodpost.commandPost.map.getZoom() >= 14", timeout=5000)
+    page.wait_for_function("() => window.floodpost.commandPost.map.getZoom() >= 14", timeout=5000)
     assert page.evaluate("window.__marker") == 1
     assert page.page_errors == [] and page.blocked == []
 

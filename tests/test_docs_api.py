@@ -209,6 +209,8 @@ def test_cli_walk_finds_every_subcommand():
         "serve",
         "demo",
         "user add",
+        "user passwd",
+        "user disable",
         "households import",
         "readings import",
         "simulate",

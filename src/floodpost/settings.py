@@ -57,12 +57,25 @@ class Settings(BaseSettings):
     )
 
     max_body_bytes: int = Field(65536, description="Largest request body accepted, bytes")
+    db_busy_timeout_s: float = Field(
+        5.0,
+        gt=0,
+        description="How long a write waits for a database locked elsewhere before 503, seconds",
+    )
+    write_queue_max: int = Field(
+        20_000, ge=1, description="Writes waiting for the database beyond which new ones get 503"
+    )
     outside_county_max_m: float = Field(
         5000.0, description="Reports further than this outside the county are refused, metres"
     )
     nearest_village_max_m: float = Field(
         3000.0,
         description="A point outside every village area routes to the nearest within, metres",
+    )
+    future_tolerance_min: int = Field(
+        24 * 60,
+        ge=0,
+        description="A date a client sends may lie at most this far after the server clock, min",
     )
     token_ttl_min: int = Field(12 * 60, description="Bearer token and session lifetime, minutes")
     login_max_failures: int = Field(5, description="Failed sign-ins before throttling")
@@ -86,6 +99,10 @@ class Settings(BaseSettings):
         gt=0,
         description="A gauge with no reading for this many minutes is shown as silent (never 0 mm)",
     )
+
+    def store_limits(self) -> dict[str, float]:
+        """open_store's keyword arguments for fault handling (storage/faults.py)."""
+        return {"busy_timeout_s": self.db_busy_timeout_s, "max_queue": self.write_queue_max}
 
     @field_validator("default_locale", mode="before")
     @classmethod

@@ -14,7 +14,7 @@ import unicodedata
 
 from floodpost.auth.passwords import hash_password, verify_password
 from floodpost.clock import Clock, system_clock
-from floodpost.errors import InvalidInput
+from floodpost.errors import Forbidden, InvalidInput, NotFound
 from floodpost.storage.base import Store, User
 
 ROLES = ("commander", "staff", "field", "viewer", "gauge")  # gauge: telemetry, readings only
@@ -100,3 +100,47 @@ class UserCache:
     def forget(self, name: str) -> None:
         with self._lock:
             self._entries.pop(name, None)
+
+    def clear(self) -> None:
+        with self._lock:
+            self._entries.clear()
+
+
+# -- changing accounts (issue 13): each ends the account's sessions at once ---------------------
+def change_password(
+    store: Store,
+    name: str,
+    new_password: str,
+    *,
+    actor: str | None,
+    old_password: str | None = None,
+    authority: bool = False,
+) -> None:
+    """Set a new password and end every session of the account. Needs the old password, or
+    `authority` (a commander, or the command line run by whoever holds the database)."""
+    validate_password(new_password)
+    user = store.get_user(name)
+    if user is None:
+        raise NotFound("no account with this name", field="name")
+    if not authority:
+        if old_password is None or not verify_password(user.password_hash, old_password):
+            raise Forbidden("the old password is wrong", field="old_password")
+    store.update_user(
+        name,
+        at_ts=time.time(),
+        actor=actor,
+        action="passwd",
+        password_hash=hash_password(new_password),
+    )
+
+
+def disable_account(store: Store, name: str, *, actor: str | None) -> None:
+    """Disable an account and end its sessions at once."""
+    if not store.update_user(name, at_ts=time.time(), actor=actor, action="disable", disabled=True):
+        raise NotFound("no account with this name", field="name")
+
+
+def end_sessions(store: Store, name: str, *, actor: str | None) -> None:
+    """End every session and token of an account (it can sign in again)."""
+    if not store.update_user(name, at_ts=time.time(), actor=actor, action="end_sessions"):
+        raise NotFound("no account with this name", field="name")

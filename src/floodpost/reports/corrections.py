@@ -59,9 +59,17 @@ def _submitted_fields(stored: dict[str, Any]) -> dict[str, Any]:
 
 
 def correct_report(
-    store: Store, router: Router, report_id: str, body: Any, *, actor: str
+    store: Store,
+    router: Router,
+    report_id: str,
+    body: Any,
+    *,
+    actor: str,
+    now: float | None = None,
+    future_s: float | None = None,
 ) -> dict[str, Any]:
-    """Apply a staff correction (fields + reason); returns the new version of the report."""
+    """Apply a staff correction (fields + reason); returns the new version of the report.
+    `now` and `future_s` bound occurred_at as on intake."""
     changes, reason = parse_correction(body)
     rid = canonical_id(report_id)
 
@@ -72,7 +80,7 @@ def correct_report(
             merged.pop("village_code", None)
         merged.update(changes)
         merged = {k: v for k, v in merged.items() if v is not None}
-        report = parse_report(merged)
+        report = parse_report(merged, now=now, future_s=future_s)
         if PLACE_FIELDS & changes.keys():
             routing = router.route(report.lon, report.lat, report.village_code)
         else:

@@ -14,10 +14,10 @@ from __future__ import annotations
 import json
 import math
 import uuid
-from datetime import datetime
 from typing import Any, Protocol
 
-from floodpost.errors import InvalidReport, NotFound
+from floodpost import moments
+from floodpost.errors import Conflict, InvalidInput, InvalidReport, NotFound
 from floodpost.reports.model import KINDS, parse_report
 from floodpost.reports.stored import RoutingLike, as_record, build_stored
 from floodpost.storage.base import Store
@@ -52,10 +52,16 @@ def decode_json(raw: bytes) -> Any:
 
 
 def prepare_report(
-    router: Router, data: Any, *, reporter: str, received_ts: float | None = None
+    router: Router,
+    data: Any,
+    *,
+    reporter: str,
+    received_ts: float | None = None,
+    future_s: float | None = None,
 ) -> tuple[dict[str, Any], str]:
-    """Validate and route a client payload: (stored form, content hash), nothing written yet."""
-    report = parse_report(data)
+    """Validate and route a client payload: (stored form, content hash), nothing written yet.
+    occurred_at may lie at most `future_s` after `received_ts` (the server clock)."""
+    report = parse_report(data, now=received_ts, future_s=future_s)
     routing = router.route(report.lon, report.lat, report.village_code)
     stored = build_stored(report, routing, reporter=reporter, received_ts=received_ts)
     return as_record(stored), report.content_hash()
@@ -75,22 +81,25 @@ def submit_report(
     return store.create_report(stored, content_hash, actor=reporter)
 
 
+def check_resend(stored: dict[str, Any], created: bool, *, viewer: str, role: str) -> None:
+    """A resend under an id someone else's report already has is a conflict (issue 13): a field
+    member who guesses or copies another member's report id must not get that report back, even
+    with identical content. Raised before anything of it is answered."""
+    if created or role in SEE_ALL_ROLES or stored.get("reporter") == viewer:
+        return
+    raise Conflict("a different report with this id already exists", field="id", code="id_conflict")
+
+
 def parse_since(value: str | None) -> float | None:
-    """An ISO-8601 instant (with offset, or Z) as a UTC timestamp; InvalidInput names `since`."""
+    """An ISO-8601 instant (with offset, or Z) as a UTC timestamp; InvalidInput names `since`.
+    A `+` left unescaped in a query string arrives as a space, hence the replace. Bounded like
+    every moment below (1970) but not above: a filter far in the future just matches nothing."""
     if value is None or value == "":
         return None
     try:
-        parsed = datetime.fromisoformat(value.replace("Z", "+00:00").replace(" ", "+"))
-    except ValueError:
-        raise InvalidReport("since must be an ISO-8601 date and time", field="since") from None
-    if parsed.tzinfo is None:
-        raise InvalidReport(
-            "since needs a UTC offset (e.g. 2017-07-01T00:00:00+08:00)", field="since"
-        )
-    ts = parsed.timestamp()
-    if not math.isfinite(ts):
-        raise InvalidReport("since is out of range", field="since")
-    return ts
+        return moments.parse_moment(value.replace(" ", "+"), "since", future_s=math.inf)
+    except InvalidInput as exc:  # a report query parameter: the reports' own error code
+        raise InvalidReport(exc.message, field="since") from None
 
 
 def list_visible(

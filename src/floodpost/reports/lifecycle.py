@@ -147,7 +147,8 @@ def _rescue_report(
         payload.update(lon=help_req["lon"], lat=help_req["lat"])
     else:
         payload["village_code"] = help_req["village_code"]
-    created = parse_report(payload)
+    # Bounded by the step's own clock: the rescue happened at `now` (issue 13's date bounds).
+    created = parse_report(payload, now=now)
     routing = RoutingOf.of(help_req)  # the rescue happened where help was asked
     stored = build_stored(created, routing, reporter=actor, received_ts=now)
     stored["help_request_id"] = help_req["id"]

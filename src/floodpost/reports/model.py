@@ -10,6 +10,7 @@ import hashlib
 import json
 import math
 import uuid
+from datetime import datetime
 from typing import Annotated, Any, Literal, get_args
 
 from pydantic import (
@@ -19,10 +20,12 @@ from pydantic import (
     ConfigDict,
     Field,
     ValidationError,
+    ValidationInfo,
     field_validator,
     model_validator,
 )
 
+from floodpost import moments
 from floodpost.errors import InvalidReport
 from floodpost.timefmt import iso_utc as iso_utc  # re-exported for older imports
 
@@ -111,6 +114,23 @@ class ReportCreate(BaseModel):
             raise ValueError("id must be a UUID string made by the client")
         return value
 
+    @field_validator("occurred_at", mode="before")
+    @classmethod
+    def _occurred_text(cls, value: Any) -> Any:
+        # A number would be read as seconds or milliseconds since 1970 by guess: refuse it.
+        return moments.check_text(value)
+
+    @field_validator("occurred_at")
+    @classmethod
+    def _occurred_bounds(cls, value: datetime, info: ValidationInfo) -> datetime:
+        # Between 1970 and a margin after the server clock (the caller passes both through the
+        # validation context: {"now": ts, "future_s": seconds}; without one, time.time() and a day).
+        limits = info.context or {}
+        moments.check_bounds(
+            moments.aware_ts(value), now=limits.get("now"), future_s=limits.get("future_s")
+        )
+        return value
+
     @field_validator("lon", "lat", "accuracy_m")
     @classmethod
     def _finite(cls, value: float | None) -> float | None:
@@ -152,12 +172,16 @@ class ReportCreate(BaseModel):
         return hashlib.sha256(canon.encode()).hexdigest()
 
 
-def parse_report(data: Any) -> ReportCreate:
-    """Validate a client payload, turning pydantic's errors into one InvalidReport naming the field."""
+def parse_report(
+    data: Any, *, now: float | None = None, future_s: float | None = None
+) -> ReportCreate:
+    """Validate a client payload, turning pydantic's errors into one InvalidReport naming the field.
+
+    `now` and `future_s` bound occurred_at (the server clock and the allowed margin after it)."""
     if not isinstance(data, dict):
         raise InvalidReport("the body must be a JSON object", field="body")
     try:
-        return ReportCreate.model_validate(data)
+        return ReportCreate.model_validate(data, context={"now": now, "future_s": future_s})
     except ValidationError as exc:
         raise invalid_from(exc) from None
 

@@ -120,9 +120,11 @@ def by_day(rollup: Rollup, day: str | None = None) -> dict[str, Any]:
     hours = per_hour(rollup)
     if day is not None:
         try:
-            Date.fromisoformat(day)
+            # Only the extended form: fromisoformat also takes 20170701, which is no row key.
+            if len(day) != 10 or day[4] != "-" or Date.fromisoformat(day).year < 1970:
+                raise ValueError(day)
         except ValueError:
-            raise InvalidInput("date must be YYYY-MM-DD", field="date") from None
+            raise InvalidInput("date must be YYYY-MM-DD, from 1970", field="date") from None
         rows: list[dict[str, Any]] = [
             {"hour": f"{day}T{h:02d}", **(hours.get(f"{day}T{h:02d}") or empty_metrics())}
             for h in range(24)

@@ -65,8 +65,8 @@ class ReviewStats:
     def by_day(self, day: str | None = None) -> dict[str, Any]:
         return breakdowns.by_day(self.rollup, day)
 
-    def at(self, moment: str) -> dict[str, Any]:
-        t = summary.parse_moment(moment)
+    def at(self, moment: str, *, future_s: float | None = None) -> dict[str, Any]:
+        t = summary.parse_moment(moment, now=self.clock(), future_s=future_s)
         with self.follower.current():
             return summary.situation_at(self.rollup, self.ref, t)
 

@@ -8,8 +8,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from floodpost import rules
-from floodpost.errors import InvalidInput
+from floodpost import moments, rules
 from floodpost.stats.breakdowns import evacuated_until, hour_range, shelter_occupancy, totals
 from floodpost.stats.reference import Reference
 from floodpost.stats.requests import (
@@ -65,15 +64,10 @@ def reservoir_counts(reservoirs: list[dict[str, Any]]) -> dict[str, int]:
     }
 
 
-def parse_moment(text: str) -> float:
-    """An ISO-8601 moment; without an offset it is read as Asia/Shanghai local time."""
-    try:
-        moment = datetime.fromisoformat(text.replace("Z", "+00:00"))
-    except ValueError:
-        raise InvalidInput("t must be an ISO-8601 date and time", field="t") from None
-    if moment.tzinfo is None:
-        moment = moment.replace(tzinfo=LOCAL_TZ)
-    return moment.timestamp()
+def parse_moment(text: str, *, now: float | None = None, future_s: float | None = None) -> float:
+    """An ISO-8601 moment; without an offset it is read as Asia/Shanghai local time. Bounded
+    like every moment (floodpost.moments): 1970 to `future_s` after `now`."""
+    return moments.parse_moment(text, "t", now=now, future_s=future_s, local_tz=LOCAL_TZ)
 
 
 def situation_at(rollup: Rollup, ref: Reference, t: float) -> dict[str, Any]:

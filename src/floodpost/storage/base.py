@@ -85,6 +85,8 @@ class User:
     password_hash: str
     created_ts: float
     disabled: bool = False
+    # Tokens issued before this moment are void (password change, disable; migration 4).
+    sessions_after_ts: float = 0.0
 
 
 @dataclass(frozen=True)
@@ -357,3 +359,34 @@ class Store(Protocol):
     def get_user(self, name: str) -> User | None: ...
     def get_meta(self, key: str) -> str | None: ...
     def set_meta(self, key: str, value: str) -> None: ...
+
+    # sessions, sign-in throttling and the account audit log (storage/auth_store.py) ----------
+    def list_users(self) -> list[User]: ...
+    def update_user(
+        self,
+        name: str,
+        *,
+        at_ts: float,
+        actor: str | None,
+        action: str,
+        password_hash: str | None = None,
+        disabled: bool | None = None,
+    ) -> bool:
+        """Change an account and void its sessions (sessions_after_ts = at_ts); False if absent."""
+        ...
+
+    def revoke_token(
+        self, nonce: str, expires_ts: float, *, account: str, at_ts: float
+    ) -> None: ...
+    def auth_generation(self) -> int: ...
+    def revoked_nonces(self, now_ts: float) -> set[str]: ...
+    def record_login_failure(
+        self, scopes: Sequence[str], at_ts: float, *, audit: dict[str, Any] | None = None
+    ) -> None: ...
+    def login_failures(self, scope: str, since_ts: float) -> list[float]: ...
+    def clear_login_failures(self, scope: str) -> None: ...
+    def add_auth_audit(
+        self, *, at_ts: float, account: str | None, address: str | None, actor: str | None,
+        action: str, detail: str | None = None,
+    ) -> None: ...  # fmt: skip
+    def auth_audit(self, account: str | None = None, limit: int = 200) -> list[dict[str, Any]]: ...

@@ -23,6 +23,7 @@ from concurrent.futures import Future
 from typing import Any, Protocol, TypeVar
 
 from floodpost.errors import NotFound, Unavailable
+from floodpost.storage import faults
 from floodpost.storage.base import (
     AGG_KEYS,
     REPORT_COLUMNS,
@@ -142,6 +143,10 @@ def user_params(user: User) -> tuple[Any, ...]:
 # Future) until the transaction holding it has committed durably: operations arriving together
 # share one commit, so throughput grows with concurrency while nothing is acknowledged before it
 # is on disk. Each operation runs under its own savepoint, so a failing one rolls back alone.
+# Store faults (issue 13, storage/faults.py) are different: a full disk, a lock held past the
+# bounded wait or a lost connection fails the whole batch, which rolls back whole, and every
+# caller gets Unavailable (503 with Retry-After); the queue is bounded the same way. The writer
+# keeps the FaultState /healthz reads: set by a fault, cleared by the next durable commit.
 
 MAX_BATCH = 512
 Op = Callable[[Any], Any]  # op(connection) -> value, run on the writer thread
@@ -179,10 +184,19 @@ class WriteDialect(Protocol):
 
 
 class GroupWriter(threading.Thread):
-    def __init__(self, dialect: WriteDialect, *, max_batch: int = MAX_BATCH) -> None:
+    def __init__(
+        self,
+        dialect: WriteDialect,
+        *,
+        max_batch: int = MAX_BATCH,
+        max_queue: int = faults.MAX_QUEUE,
+        fault_state: faults.FaultState | None = None,
+    ) -> None:
         super().__init__(name=f"floodpost-{dialect.name}-writer", daemon=True)
         self.dialect = dialect
         self.max_batch = max_batch
+        self.max_queue = max_queue
+        self.faults = fault_state or faults.FaultState()
         self.jobs: queue.Queue[tuple[Op, Future[Any]] | None] = queue.Queue()
         self.commits = 0
         # Once stopping, new work is refused at once: queued behind the stop it would never run
@@ -202,6 +216,12 @@ class GroupWriter(threading.Thread):
         with self._gate:
             if self._stopping:
                 fut.set_exception(Unavailable("the store is closed"))
+                return fut
+            try:
+                faults.check_queue(self.jobs, self.max_queue)  # issue 13: bounded queue
+            except Unavailable as exc:
+                self.faults.record("queue_full")
+                fut.set_exception(exc)
             else:
                 self.jobs.put((op, fut))
         return fut
@@ -239,8 +259,8 @@ class GroupWriter(threading.Thread):
                 try:
                     value = op(conn)
                 except Exception as exc:  # noqa: BLE001 - handed back to the caller
-                    if dialect.batch_fatal(exc):
-                        raise
+                    if dialect.batch_fatal(exc) or faults.cause_of(exc) is not None:
+                        raise  # connection gone, disk full, busy: the whole batch fails
                     dialect.undo_op(conn)
                     results.append((fut, None, exc))
                 else:
@@ -249,10 +269,15 @@ class GroupWriter(threading.Thread):
                     results.append((fut, value, None))
             dialect.commit(conn)
             self.commits += 1
+            self.faults.clear()
         except BaseException as exc:  # the commit failed: nothing in this batch is durable
             dialect.abort(conn)
+            # issue 13: a store fault becomes Unavailable -> 503 with Retry-After
+            fault = faults.classify(exc)
+            if fault is not None:
+                self.faults.record(str(fault.extra["reason"]))
             for _op, fut in batch:
-                fut.set_exception(exc)
+                fut.set_exception(fault or exc)
             return
         for fut, value, error in results:
             if error is not None:

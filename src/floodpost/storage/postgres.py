@@ -30,7 +30,8 @@ from psycopg.rows import dict_row
 
 from floodpost.clock import Clock, system_clock
 from floodpost.errors import Conflict
-from floodpost.storage import bulk, common
+from floodpost.storage import bulk, common, faults
+from floodpost.storage.auth_store import AuthTables
 from floodpost.storage.base import (
     AGG_KEYS,
     REPORT_COLUMNS,
@@ -107,10 +108,14 @@ def _plain(value: Any) -> Any:
     return value
 
 
-def _connect(url: str, *, readonly: bool) -> psycopg.Connection:
-    conn = psycopg.connect(url, autocommit=True)
+def _connect(
+    url: str, *, readonly: bool, busy_timeout_s: float = faults.BUSY_TIMEOUT_S
+) -> psycopg.Connection:
+    conn = psycopg.connect(url, autocommit=True, connect_timeout=max(1, int(busy_timeout_s)))
     # Durable before acknowledged, whatever the server default says.
     conn.execute("SET synchronous_commit = on")
+    # issue 13: a lock held elsewhere is waited for a bounded time, then 503 (storage/faults.py).
+    conn.execute(f"SET lock_timeout = {int(busy_timeout_s * 1000)}")
     if readonly:
         conn.execute("SET default_transaction_read_only = on")
     return conn
@@ -176,9 +181,12 @@ class _Dialect:
 
     name = "postgres"
 
-    def __init__(self, url: str) -> None:
+    def __init__(self, url: str, busy_timeout_s: float = faults.BUSY_TIMEOUT_S) -> None:
         self.url = url
-        self.conn: psycopg.Connection | None = _connect(url, readonly=False)
+        self.busy_timeout_s = busy_timeout_s
+        self.conn: psycopg.Connection | None = _connect(
+            url, readonly=False, busy_timeout_s=busy_timeout_s
+        )
 
     def begin(self) -> psycopg.Connection:
         """A connection that died while idle (server restart, failover) is replaced once:
@@ -187,7 +195,7 @@ class _Dialect:
             if self.conn is None or self.conn.closed or self.conn.broken:
                 if self.conn is not None:
                     self.conn.close()
-                self.conn = _connect(self.url, readonly=False)
+                self.conn = _connect(self.url, readonly=False, busy_timeout_s=self.busy_timeout_s)
             try:
                 self.conn.execute(_BEGIN)
                 return self.conn
@@ -219,20 +227,32 @@ class _Dialect:
 
     @staticmethod
     def batch_fatal(exc: BaseException) -> bool:
-        return isinstance(exc, psycopg.OperationalError)  # the connection is gone
+        # connection gone, disk full, lock wait over: the whole batch failed
+        return isinstance(exc, psycopg.OperationalError)
 
     def close(self) -> None:
         if self.conn is not None:
             self.conn.close()
 
 
-class PostgresStore(SharedReads):
-    def __init__(self, url: str, *, readers: int = _READERS, clock: Clock = system_clock) -> None:
+class PostgresStore(SharedReads, AuthTables):
+    def __init__(
+        self,
+        url: str,
+        *,
+        readers: int = _READERS,
+        clock: Clock = system_clock,
+        busy_timeout_s: float = faults.BUSY_TIMEOUT_S,
+        max_queue: int = faults.MAX_QUEUE,
+    ) -> None:
         self.url = url
         self.clock = clock
+        self.faults = faults.FaultState()  # issue 13: read by /healthz
         self.migrate()
         self._pool = _ReaderPool(url, readers)
-        self._writer = common.GroupWriter(_Dialect(url))
+        self._writer = common.GroupWriter(
+            _Dialect(url, busy_timeout_s), max_queue=max_queue, fault_state=self.faults
+        )
         self._writer.start()
 
     # -- plumbing ---------------------------------------------------------------------------
@@ -353,6 +373,15 @@ class PostgresStore(SharedReads):
 
     def set_meta(self, key: str, value: str) -> None:
         self._write(lambda conn: conn.execute(_psycopg_sql(common.SET_META), (key, value)))
+
+    def _write_sql(self, statements: Sequence[tuple[str, Sequence[Any]]]) -> list[int]:
+        """`?` statements in one write transaction (storage/auth_store.py; issue 13)."""
+        return self._write(
+            lambda conn: [
+                conn.execute(_psycopg_sql(sql), tuple(params)).rowcount
+                for sql, params in statements
+            ]
+        )
 
 
 def _insert(

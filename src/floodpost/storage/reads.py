@@ -25,7 +25,10 @@ AUDIT_LOG = f"{CHANGE_SELECT} WHERE c.report_id = ? ORDER BY c.seq"
 VERSION_BEFORE = f"{CHANGE_SELECT} WHERE c.report_id = ? AND c.seq < ? ORDER BY c.seq DESC LIMIT 1"
 LAST_CHANGE_SEQ = "SELECT MAX(seq) FROM changes"
 GET_BODY = "SELECT body FROM reports WHERE id = ?"
-SELECT_USER = "SELECT name, role, password_hash, created_ts, disabled FROM users WHERE name = ?"
+SELECT_USER = (
+    "SELECT name, role, password_hash, created_ts, disabled, sessions_after_ts "
+    "FROM users WHERE name = ?"
+)
 GET_META = "SELECT value FROM meta WHERE key = ?"
 
 # agg folded three ways in ONE statement, with the newest seq: one consistent snapshot (each
@@ -259,7 +262,7 @@ def _body(value: Any) -> dict[str, Any]:
 
 
 def user_of(row: Sequence[Any] | None) -> User | None:
-    return User(row[0], row[1], row[2], row[3], bool(row[4])) if row else None
+    return User(row[0], row[1], row[2], row[3], bool(row[4]), float(row[5])) if row else None
 
 
 def change_of(row: Sequence[Any]) -> Change:

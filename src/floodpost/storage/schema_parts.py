@@ -92,7 +92,7 @@ CHANGES_ENTITY = """
     ALTER TABLE changes ADD COLUMN entity {text} NOT NULL DEFAULT 'report'"""
 
 
-# Migration 7 (issue 11), both backends: every SMS in and out, kept for staff to read. `id` is the
+# Migration 6 (issue 11), both backends: every SMS in and out, kept for staff to read. `id` is the
 # message's idempotency key (incoming: number, text and time; outgoing: made when queued), so a
 # message gammu hands over twice is one row. `phone` is the number as accounts will compare it.
 SMS_MESSAGES = """
@@ -113,10 +113,6 @@ SMS_MESSAGES = """
     );
     CREATE INDEX sms_messages_at ON sms_messages(at_ts);
     CREATE INDEX sms_messages_phone ON sms_messages(phone, at_ts);"""
-
-
-def render(template: str, *, text: str, real: str, body: str = "") -> str:
-    return template.format(text=text, real=real, body=body)
 
 
 # Migration 4 (issue 9, early warning),
@@ -231,3 +227,34 @@ ORDERS_TABLES = """
     CREATE INDEX reports_evacuation_village
         ON reports(village_code, kind, occurred_ts, status, people) WHERE kind = 'evacuation';
 """
+
+# Migration 7 (issue 13), both backends: sessions that really end and sign-in throttling that
+# survives a restart.
+# - users.sessions_after_ts: tokens issued before it are void (password change, disable, "end
+#   all sessions"); revoked_tokens: single tokens ended by POST /logout, until they expire.
+# - login_failures: failed sign-ins by scope ("pair:<account>|<address>", "account:<account>").
+# - auth_audit: the account audit log (lock-outs, sign-outs, password changes, disables).
+# meta 'auth_generation' counts revocations, so servers notice one with a single cached read.
+AUTH_TABLES = """
+    ALTER TABLE users ADD COLUMN sessions_after_ts {real} NOT NULL DEFAULT 0;
+
+    CREATE TABLE revoked_tokens (nonce {text} PRIMARY KEY, expires_ts {real} NOT NULL);
+
+    CREATE TABLE login_failures (scope {text} NOT NULL, at_ts {real} NOT NULL);
+    CREATE INDEX login_failures_scope ON login_failures(scope, at_ts);
+
+    CREATE TABLE auth_audit (
+        seq {serial},
+        at_ts {real} NOT NULL,
+        account {text},
+        address {text},
+        actor {text},
+        action {text} NOT NULL,
+        detail TEXT
+    );
+    CREATE INDEX auth_audit_account ON auth_audit(account, seq);
+"""
+
+
+def render(template: str, *, text: str, real: str, body: str = "", serial: str = "") -> str:
+    return template.format(text=text, real=real, body=body, serial=serial)

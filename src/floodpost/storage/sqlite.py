@@ -17,7 +17,8 @@ from typing import Any, TypeVar
 
 from floodpost.clock import Clock, system_clock
 from floodpost.errors import Conflict, Unavailable
-from floodpost.storage import bulk, common
+from floodpost.storage import bulk, common, faults
+from floodpost.storage.auth_store import AuthTables
 from floodpost.storage.base import Modifier, User, WriteTx
 from floodpost.storage.common import Statement
 from floodpost.storage.field_rows import report_field_rows
@@ -33,8 +34,14 @@ _BULK_CHUNK = 100_000
 _Op = Callable[[sqlite3.Connection], Any]
 
 
-def _connect(path: str, *, readonly: bool = False) -> sqlite3.Connection:
-    conn = sqlite3.connect(path, isolation_level=None, check_same_thread=False, timeout=30)
+def _connect(
+    path: str, *, readonly: bool = False, busy_timeout_s: float = faults.BUSY_TIMEOUT_S
+) -> sqlite3.Connection:
+    # issue 13: a lock held by another program is waited for a bounded time, then SQLITE_BUSY
+    # answers 503 (storage/faults.py) instead of a request hanging for half a minute.
+    conn = sqlite3.connect(
+        path, isolation_level=None, check_same_thread=False, timeout=busy_timeout_s
+    )
     # Only takes effect on a new, empty database (before WAL fixes it): 8 KiB pages make a
     # million-event bulk load ~20 % faster and the file ~7 % smaller than 4 KiB (fewer pages
     # and B-tree levels per index); 16 KiB gained nothing more and doubles a small commit's WAL.
@@ -42,7 +49,7 @@ def _connect(path: str, *, readonly: bool = False) -> sqlite3.Connection:
     conn.execute("PRAGMA journal_mode=WAL")
     conn.execute("PRAGMA synchronous=FULL")
     conn.execute("PRAGMA foreign_keys=ON")
-    conn.execute("PRAGMA busy_timeout=30000")
+    conn.execute(f"PRAGMA busy_timeout={int(busy_timeout_s * 1000)}")
     if readonly:
         conn.execute("PRAGMA query_only=1")
     return conn
@@ -52,10 +59,12 @@ class _Dialect:
     """SQLite's part of the group-commit writer (storage.common.GroupWriter)."""
 
     name = "sqlite"
+    # An op's own error rolls back alone; store faults (disk full, busy) fail the whole batch
+    # anyway (GroupWriter asks storage/faults.py), so nothing else is fatal here.
     batch_fatal = staticmethod(lambda exc: False)
 
-    def __init__(self, path: str) -> None:
-        self.conn = _connect(path)
+    def __init__(self, path: str, busy_timeout_s: float = faults.BUSY_TIMEOUT_S) -> None:
+        self.conn = _connect(path, busy_timeout_s=busy_timeout_s)
         # A larger page cache for the one writer: bulk loads (replay, simulate) touch many index
         # pages per batch; 256 MiB halves their time and costs nothing when idle.
         self.conn.execute("PRAGMA cache_size=-262144")
@@ -83,10 +92,19 @@ class _Dialect:
         self.conn.close()
 
 
-class SQLiteStore(SharedReads):
-    def __init__(self, url: str, *, clock: Clock = system_clock) -> None:
+class SQLiteStore(SharedReads, AuthTables):
+    def __init__(
+        self,
+        url: str,
+        *,
+        clock: Clock = system_clock,
+        busy_timeout_s: float = faults.BUSY_TIMEOUT_S,
+        max_queue: int = faults.MAX_QUEUE,
+    ) -> None:
         self.url = url
         self.clock = clock
+        self.busy_timeout_s = busy_timeout_s
+        self.faults = faults.FaultState()  # issue 13: read by /healthz
         path = url.removeprefix("sqlite:///")
         if path != ":memory:":
             Path(path).expanduser().parent.mkdir(parents=True, exist_ok=True)
@@ -99,7 +117,9 @@ class SQLiteStore(SharedReads):
         self._readers_lock = threading.Lock()
         self._closed = False
         self.migrate()
-        self._writer = common.GroupWriter(_Dialect(self.path))
+        self._writer = common.GroupWriter(
+            _Dialect(self.path, busy_timeout_s), max_queue=max_queue, fault_state=self.faults
+        )
         self._writer.start()
 
     # -- plumbing ---------------------------------------------------------------------------
@@ -109,7 +129,7 @@ class SQLiteStore(SharedReads):
             with self._readers_lock:
                 if self._closed:
                     raise Unavailable("the store is closed")
-                conn = _connect(self.path, readonly=True)
+                conn = _connect(self.path, readonly=True, busy_timeout_s=self.busy_timeout_s)
                 conn.row_factory = sqlite3.Row
                 pair = (conn, threading.Lock())
                 self._readers.append(pair)
@@ -255,6 +275,12 @@ class SQLiteStore(SharedReads):
 
     def set_meta(self, key: str, value: str) -> None:
         self._write(lambda conn: conn.execute(common.SET_META, (key, value)))
+
+    def _write_sql(self, statements: Sequence[tuple[str, Sequence[Any]]]) -> list[int]:
+        """`?` statements in one write transaction (storage/auth_store.py; issue 13)."""
+        return self._write(
+            lambda conn: [conn.execute(sql, tuple(params)).rowcount for sql, params in statements]
+        )
 
 
 def _run(conn: sqlite3.Connection, statements: list[Statement]) -> None:

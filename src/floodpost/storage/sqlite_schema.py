@@ -5,6 +5,7 @@ Shared table bodies come from schema_parts.py; append new migrations, never edit
 
 from floodpost.storage.schema_parts import (
     AGG_COLUMNS,
+    AUTH_TABLES,
     CHANGES_COLUMNS,
     CHANGES_ENTITY,
     CHANGES_INDEX,
@@ -56,4 +57,7 @@ MIGRATIONS: list[str] = [
     render(ORDERS_TABLES, **_T),
     # 6 (issue 11): SMS in and out
     render(SMS_MESSAGES, **_T),
+    # 7 (issue 13): revocation (sessions_after_ts, revoked_tokens), persisted sign-in failures,
+    # the account audit log.
+    render(AUTH_TABLES, **_T, serial="INTEGER PRIMARY KEY AUTOINCREMENT"),
 ]

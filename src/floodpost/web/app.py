@@ -27,9 +27,11 @@ from floodpost import __version__
 from floodpost.auth.accounts import UserCache
 from floodpost.auth.basic import RecentPasswords
 from floodpost.auth.secret import resolve_secret
+from floodpost.auth.sessions import SessionGuard
 from floodpost.auth.throttle import LoginThrottle
 from floodpost.clock import Clock, system_clock
 from floodpost.geo.catalogue import Catalogue
+from floodpost.geo.privacy import without_contacts
 from floodpost.geo.routing import ReportRouter
 from floodpost.hydro.network import GaugeNetwork
 from floodpost.i18n import LANGUAGES, Translator
@@ -54,6 +56,7 @@ from floodpost.storage import open_store
 from floodpost.storage.base import Store
 from floodpost.web.deps import Context, Lazy, PageData
 from floodpost.web.errors import install_error_handlers
+from floodpost.web.headers import SecurityHeaders
 from floodpost.web.limits import BodySizeLimit
 from floodpost.web.routers.pages_report import build_places
 from floodpost.web.routers.reports import IngestFastPath
@@ -80,6 +83,7 @@ ROUTERS = (
     "rollcall",
     "ogc",
     "tiles",
+    "pages_account",
 )
 
 log = logging.getLogger(__name__)
@@ -108,6 +112,7 @@ def build_context(
             for lang in LANGUAGES
         },
         places_json=Lazy(partial(_places_json, catalogue)),
+        zones_without_contacts=Lazy(lambda: without_contacts(catalogue.geojson_bytes("zones"))),
     )
     # The one follower of the change log, and the report roll-up both screens read from it.
     follower = ChangeFollower(store)
@@ -117,6 +122,7 @@ def build_context(
         outside_max_m=settings.outside_county_max_m,
         nearest_village_max_m=settings.nearest_village_max_m,
     )
+    users = keep.users if keep else UserCache(store, USER_CACHE_TTL_S, clock)
     orders = OrderBook(store, catalogue, zone_of=zone_lookup(catalogue, router), clock=clock)
     return Context(
         settings=settings,
@@ -125,10 +131,12 @@ def build_context(
         router=router,
         secret_key=keep.secret_key if keep else resolve_secret(settings),
         clock=clock,
-        users=keep.users if keep else UserCache(store, USER_CACHE_TTL_S, clock),
+        users=users,
+        sessions=keep.sessions if keep else SessionGuard(store, users),
+        # Counts in the store: they survive a restart and every worker shares them (issue 13).
         throttle=keep.throttle
         if keep
-        else LoginThrottle(settings.login_max_failures, settings.login_window_s, clock),
+        else LoginThrottle(settings.login_max_failures, settings.login_window_s, clock, store),
         broker=keep.broker if keep else Broker(store),
         follower=follower,
         rollup=rollup,
@@ -184,7 +192,7 @@ def create_app(
     settings = checked(settings)
     ctx = build_context(
         settings,
-        store or open_store(settings.db_url, clock=clock),
+        store or open_store(settings.db_url, clock=clock, **settings.store_limits()),
         clock,
         catalogue or Catalogue.load(settings.geodata_dir),
     )
@@ -210,11 +218,14 @@ def create_app(
             if owns_store:
                 ctx.store.close()
 
-    # Outermost first. BodySizeLimit bounds every body, the ingest fast path's included;
-    # IngestFastPath answers POST /api/reports before routing (bench/README.md); the CSRF cookie
-    # goes on every HTML page; gzip last, on what the routes answer (Starlette's gzip leaves
-    # text/event-stream alone, so the live stream is not buffered).
+    # Outermost first. SecurityHeaders puts CSP (with this response's nonce), nosniff & co. on
+    # every response, the fast path's and the error pages' included (issue 13); BodySizeLimit
+    # bounds every body, the ingest fast path's included; IngestFastPath answers POST
+    # /api/reports before routing (bench/README.md); the CSRF cookie goes on every HTML page;
+    # gzip last, on what the routes answer (Starlette's gzip leaves text/event-stream alone, so
+    # the live stream is not buffered).
     middleware = [
+        Middleware(SecurityHeaders, settings=settings),
         Middleware(BodySizeLimit, max_bytes=settings.max_body_bytes),
         Middleware(IngestFastPath),
         Middleware(CSRFCookieMiddleware, ctx=ctx),

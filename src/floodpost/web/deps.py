@@ -33,6 +33,7 @@ from fastapi import Depends, Request
 
 from floodpost.auth.accounts import UserCache
 from floodpost.auth.basic import RecentPasswords
+from floodpost.auth.sessions import SessionGuard
 from floodpost.auth.throttle import LoginThrottle
 from floodpost.clock import Clock
 from floodpost.geo.catalogue import Catalogue
@@ -79,6 +80,8 @@ class PageData:
     demo: bool  # demo mode, or a layer of demo data: the badge on every page
     map_pages: Mapping[str, Lazy[MapPage]]  # language -> the rendered command-post map
     places_json: Lazy[tuple[bytes, bytes]]  # the form's place lists: (plain, gzipped) JSON
+    # The zones layer without owners' phone numbers, for field members (issue 13).
+    zones_without_contacts: Lazy[bytes]
 
 
 @dataclass(frozen=True)
@@ -90,6 +93,9 @@ class Context:
     secret_key: str
     clock: Clock
     users: UserCache
+    # Whether a genuine token's session is still admitted (revocation; issue 13).
+    sessions: SessionGuard
+    # Sign-in throttling, its counts in the store (they survive a restart; issue 13).
     throttle: LoginThrottle
     broker: Broker
     # The one follower of the change log; every in-memory projection subscribes to it.

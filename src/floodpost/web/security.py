@@ -80,16 +80,27 @@ def identify(request: Request) -> tuple[Principal | None, str | None]:
     result: tuple[Principal | None, str | None] = (None, None)
     claims = verify_token(ctx.secret_key, token, now=ctx.clock()) if token else None
     if claims is not None:
-        user = ctx.users.get(claims.name)
-        if user is not None and not user.disabled:
+        user = ctx.sessions.admit(claims)  # None once the session was ended
+        if user is not None:
             # The stored role wins: a demoted commander stops acting as one within the cache TTL.
             result = (Principal(user.name, user.role), via)
+            request.state.fp_claims = claims
     request.state.fp_principal = result
     return result
 
 
+def csrf_session(ctx: Context, session_cookie: str | None) -> str:
+    """What CSRF values are bound to: the nonce of a genuine, unexpired session cookie, or ""
+    (signed out). One HMAC; revocation does not matter here (a revoked session admits nothing)."""
+    claims = (
+        verify_token(ctx.secret_key, session_cookie, now=ctx.clock()) if session_cookie else None
+    )
+    return claims.nonce if claims is not None else ""
+
+
 async def check_csrf(request: Request) -> None:
-    """Raise Forbidden unless the request repeats the fp_csrf cookie (header or form field)."""
+    """Raise Forbidden unless the request repeats the fp_csrf cookie (header or form field),
+    and that value belongs to this session."""
     ctx = ctx_of(request)
     cookie = request.cookies.get(CSRF_COOKIE)
     sent = request.headers.get(CSRF_HEADER)
@@ -99,7 +110,8 @@ async def check_csrf(request: Request) -> None:
     ):
         value = (await request.form()).get(CSRF_FIELD)
         sent = value if isinstance(value, str) else None
-    if not csrf_pair_ok(ctx, cookie, sent):
+    session = csrf_session(ctx, request.cookies.get(SESSION_COOKIE))
+    if not csrf_pair_ok(ctx, cookie, sent, session):
         raise Forbidden("missing or wrong CSRF token; reload the page", code="csrf")
 
 
@@ -204,10 +216,12 @@ def csrf_token(request: Request) -> str:
     new = getattr(request.state, _STATE_NEW_CSRF, None)
     if new:
         return new
+    ctx = ctx_of(request)
+    session = csrf_session(ctx, request.cookies.get(SESSION_COOKIE))
     cookie = request.cookies.get(CSRF_COOKIE)
-    if cookie and csrf_is_genuine(ctx_of(request).secret_key, cookie):
+    if cookie and csrf_is_genuine(ctx.secret_key, cookie, session):
         return cookie
-    value = issue_csrf(ctx_of(request).secret_key)
+    value = issue_csrf(ctx.secret_key, session)
     request.state.fp_csrf_new = value
     request.state.fp_csrf_pending = True
     return value
@@ -243,24 +257,33 @@ class CSRFCookieMiddleware:
             content_type = next((v for k, v in headers if k == b"content-type"), b"")
             if not content_type.startswith(b"text/html") or self._has_genuine_cookie(scope):
                 return
-            pending = issue_csrf(self.ctx.secret_key)
+            pending = issue_csrf(self.ctx.secret_key, self._session(scope))
         headers.append((b"set-cookie", _csrf_cookie_header(pending, secure).encode("latin-1")))
 
-    def _has_genuine_cookie(self, scope: Scope) -> bool:
+    @staticmethod
+    def _cookie(scope: Scope, wanted: str) -> str | None:
         for key, value in scope.get("headers", ()):
             if key == b"cookie":
                 for part in value.decode("latin-1").split(";"):
                     name, _, cookie = part.strip().partition("=")
-                    if name == CSRF_COOKIE and csrf_is_genuine(self.ctx.secret_key, cookie):
-                        return True
-        return False
+                    if name == wanted:
+                        return cookie
+        return None
+
+    def _session(self, scope: Scope) -> str:
+        return csrf_session(self.ctx, self._cookie(scope, SESSION_COOKIE))
+
+    def _has_genuine_cookie(self, scope: Scope) -> bool:
+        cookie = self._cookie(scope, CSRF_COOKIE)
+        return csrf_is_genuine(self.ctx.secret_key, cookie, self._session(scope))
 
 
-def csrf_pair_ok(ctx: Context, cookie: str | None, sent: str | None) -> bool:
-    """True when a form's csrf_token repeats the visitor's genuine fp_csrf cookie."""
+def csrf_pair_ok(ctx: Context, cookie: str | None, sent: str | None, session: str = "") -> bool:
+    """True when a form's csrf_token repeats the visitor's genuine fp_csrf cookie, issued for
+    `session` (csrf_session)."""
     return bool(
         cookie
         and sent
         and hmac.compare_digest(cookie.encode(), sent.encode())
-        and csrf_is_genuine(ctx.secret_key, cookie)
+        and csrf_is_genuine(ctx.secret_key, cookie, session)
     )

@@ -84,6 +84,27 @@
     document.body.dataset.live = state;
   }
 
+  // -- store health (issue 13): /healthz says "degraded" with the reason while a fault lasts ------
+  var degradedEl = document.getElementById("fp-degraded");
+  function checkHealth() {
+    if (!degradedEl) return;
+    getJSON("/healthz").then(
+      function (h) {
+        var bad = h && h.status === "degraded";
+        degradedEl.hidden = !bad;
+        degradedEl.textContent = bad
+          ? degradedEl.dataset.text + (degradedEl.dataset[h.reason] || h.reason)
+          : "";
+        document.body.dataset.health = bad ? "degraded" : "ok";
+      },
+      function () {
+        /* the link state already shows the server is unreachable */
+      },
+    );
+  }
+  checkHealth();
+  setInterval(checkHealth, 10000);
+
   // -- villages: restyle the page's own layer by evacuation progress ---------------------------
   function progressColour(p) {
     if (p === null || p === undefined) return "#f1f1f1";

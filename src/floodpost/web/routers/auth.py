@@ -1,21 +1,24 @@
 """Sign-in: OAuth2 password tokens for API clients, the /login page and session cookie for people.
 
-Failed sign-ins are throttled per account and per client address (floodpost.auth.throttle; in
-memory, per process). See floodpost.web.security for cookies and CSRF.
+Failed sign-ins are throttled per (account, address) and per address, with a slower global
+back-off per account (floodpost.auth.throttle; counts in the store). See floodpost.web.security
+for cookies and CSRF.
 """
 
 from __future__ import annotations
 
+import time
 from urllib.parse import urlsplit
 
 from fastapi import APIRouter, Depends, Form, Request
 from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
+from starlette.concurrency import run_in_threadpool
 
 from floodpost.auth.accounts import authenticate
-from floodpost.auth.tokens import issue_csrf, issue_token
+from floodpost.auth.tokens import issue_csrf, issue_token, verify_token
 from floodpost.errors import Throttled, Unauthorized
 from floodpost.web import security
-from floodpost.web.deps import Context, CtxDep
+from floodpost.web.deps import Context, CtxDep, ctx_of
 from floodpost.web.security import Principal, require_user
 from floodpost.web.templating import render
 
@@ -31,7 +34,7 @@ def _sign_in(request: Request, ctx: Context, username: str, password: str) -> tu
     if user is None:
         throttle.record_failure(username, address)
         raise Unauthorized("wrong user name or password")
-    throttle.record_success(username)
+    throttle.record_success(username, address)
     token = issue_token(ctx.secret_key, user.name, user.role, ttl_s=ttl_s(ctx), now=ctx.clock())
     return token, user.role
 
@@ -117,7 +120,8 @@ def login(
     next: str = Form(""),  # noqa: A002
 ) -> Response:
     cookie = request.cookies.get(security.CSRF_COOKIE)
-    if not security.csrf_pair_ok(ctx, cookie, csrf_token):
+    session = security.csrf_session(ctx, request.cookies.get(security.SESSION_COOKIE))
+    if not security.csrf_pair_ok(ctx, cookie, csrf_token, session):
         return _login_page(
             request, next_url=next, error="auth.error.csrf", username=username, status_code=403
         )
@@ -144,15 +148,40 @@ def login(
     response = RedirectResponse(safe_next(next, role), status_code=303)
     security.set_session_cookie(request, response, token_value, ttl_s(ctx))
     # A fresh CSRF value per session: one read before sign-in is worth nothing after it.
-    security.set_csrf_cookie(request, response, issue_csrf(ctx.secret_key))
+    # Bound to the new session (issue 13): a value from before sign-in or from another session
+    # is refused.
+    new_session = security.csrf_session(ctx, token_value)
+    security.set_csrf_cookie(request, response, issue_csrf(ctx.secret_key, new_session))
     return response
 
 
 @router.post("/logout")
 async def logout(request: Request) -> Response:
+    """Ends this session at once (issue 13): the token it was called with — the session cookie
+    or a bearer token — is revoked in the store, on every worker within a second."""
     principal, via = security.identify(request)
     if principal is not None and via == "cookie":
         await security.check_csrf(request)
+    ctx = ctx_of(request)
+    ended = [getattr(request.state, "fp_claims", None)] if principal is not None else []
+    if principal is not None and via == "bearer":
+        # Called with a token and the cookie: the cookie's session ends too.
+        ended.append(
+            verify_token(
+                ctx.secret_key, request.cookies.get(security.SESSION_COOKIE), now=ctx.clock()
+            )
+        )
+    for claims in ended:
+        if claims is not None:
+            await run_in_threadpool(
+                ctx.store.revoke_token,
+                claims.nonce,
+                claims.expires_ts,
+                account=claims.name,
+                at_ts=time.time(),
+            )
+    if ended:
+        ctx.sessions.refresh()
     response = RedirectResponse("/login", status_code=303)
     security.clear_session_cookie(request, response)
     return response

@@ -17,7 +17,7 @@ from fastapi import APIRouter, Depends, Request
 from fastapi.responses import JSONResponse, Response
 
 from floodpost.auth.accounts import authenticate
-from floodpost.errors import BasicUnauthorized
+from floodpost.errors import BasicUnauthorized, Forbidden
 from floodpost.ogc.openapi import openapi_document
 from floodpost.ogc.providers import Viewer
 from floodpost.ogc.registry import providers
@@ -61,6 +61,8 @@ def ogc_viewer(request: Request) -> Viewer:
         principal = _basic(request, ctx_of(request), credentials.strip())
     if principal is None:
         raise BasicUnauthorized("sign in first (HTTP Basic, bearer token or session cookie)")
+    if principal.role in security.MACHINE_ROLES:
+        raise Forbidden("a gauge account may only post readings")
     return Viewer(principal.name, principal.role)
 
 

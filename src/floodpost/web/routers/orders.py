@@ -14,6 +14,7 @@ from fastapi.responses import JSONResponse, Response
 from floodpost.errors import InvalidInput
 from floodpost.orders.cap import ATOM_MEDIA_TYPE, CAP_MEDIA_TYPE
 from floodpost.orders.service import Actor
+from floodpost.web import contract
 from floodpost.web.bodies import json_or_empty
 from floodpost.web.deps import OrdersDep
 from floodpost.web.security import Principal, require_role, require_user
@@ -26,7 +27,9 @@ def _actor(who: Principal) -> Actor:
     return Actor(who.name, who.role)
 
 
-@router.post("/api/orders", status_code=201)
+@router.post(
+    "/api/orders", status_code=201, openapi_extra=contract.json_body(contract.order_schema())
+)
 def issue_order(
     book: OrdersDep, who: Principal = Depends(commanders), data: Any = Depends(json_or_empty)
 ) -> JSONResponse:
@@ -55,7 +58,10 @@ def ack_order(
     return JSONResponse(book.ack(order_id, _actor(who)))
 
 
-@router.post("/api/orders/{order_id}/cancel")
+@router.post(
+    "/api/orders/{order_id}/cancel",
+    openapi_extra=contract.json_body(contract.cancel_schema(), required=False),
+)
 def cancel_order(
     book: OrdersDep,
     order_id: str,

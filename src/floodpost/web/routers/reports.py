@@ -18,8 +18,9 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 
 from floodpost.errors import FloodpostError, InvalidReport
 from floodpost.reports import corrections, intake
-from floodpost.web.deps import RouterDep, StoreDep, ctx_of
-from floodpost.web.errors import render_error
+from floodpost.web import contract
+from floodpost.web.deps import ClockDep, RouterDep, SettingsDep, StoreDep, ctx_of
+from floodpost.web.errors import render_error, unexpected
 from floodpost.web.security import Principal, require_role, require_user
 
 router = APIRouter(prefix="/api/reports", tags=["reports"])
@@ -40,7 +41,7 @@ def _json(content: Any, status_code: int = 200, **headers: str) -> JSONResponse:
     return JSONResponse(content, status_code=status_code, headers=headers or None)
 
 
-@router.post("", status_code=201)
+@router.post("", status_code=201, openapi_extra=contract.json_body(contract.report_schema()))
 async def create_report(
     request: Request,
     who: Principal = Depends(submitters),  # before the body: 401/403 win over 422
@@ -55,11 +56,16 @@ async def store_report(request: Request, who: Principal, data: Any) -> JSONRespo
     # Validation and routing (one STRtree query) take about 0.1 ms: less than the hand-off to a
     # pool thread would cost, so they run here; only the durable write waits elsewhere.
     stored, content_hash = intake.prepare_report(
-        ctx.router, data, reporter=who.name, received_ts=ctx.clock()
+        ctx.router,
+        data,
+        reporter=who.name,
+        received_ts=ctx.clock(),
+        future_s=ctx.settings.future_tolerance_min * 60.0,
     )
     # Await the group-commit writer's future directly: no pool thread is parked per report.
     future = ctx.store.create_report_future(stored, content_hash, actor=who.name)
     stored, created = await asyncio.wrap_future(future)
+    intake.check_resend(stored, created, viewer=who.name, role=who.role)
     if created:
         return _json(stored, 201, location=f"/api/reports/{stored['id']}")
     return _json(stored, 200)
@@ -91,6 +97,8 @@ class IngestFastPath:
             response: Response = await store_report(request, who, await json_body(request))
         except FloodpostError as exc:
             response = render_error(request, exc)
+        except Exception as exc:  # noqa: BLE001 - never a plain-text 500 (issue 13)
+            response = unexpected(request, exc)
         await response(scope, receive, send)
 
 
@@ -124,18 +132,30 @@ def get_report(
     return _json(intake.visible_report(store, report_id, viewer=who.name, role=who.role))
 
 
-@router.patch("/{report_id}")
+@router.patch("/{report_id}", openapi_extra=contract.json_body(contract.correction_schema()))
 def correct_report(
     report_id: str,
     store: StoreDep,
     routing: RouterDep,
+    clock: ClockDep,
+    settings: SettingsDep,
     who: Principal = Depends(editors),
     data: Any = Depends(json_body),
 ) -> JSONResponse:
-    return _json(corrections.correct_report(store, routing, report_id, data, actor=who.name))
+    return _json(
+        corrections.correct_report(
+            store,
+            routing,
+            report_id,
+            data,
+            actor=who.name,
+            now=clock(),
+            future_s=settings.future_tolerance_min * 60.0,
+        )
+    )
 
 
-@router.post("/{report_id}/retract")
+@router.post("/{report_id}/retract", openapi_extra=contract.json_body(contract.reason_schema()))
 def retract_report(
     report_id: str,
     store: StoreDep,

@@ -8,6 +8,7 @@ from fastapi import APIRouter, Depends
 from fastapi.responses import JSONResponse, Response
 
 from floodpost.orders.service import Actor
+from floodpost.web import contract
 from floodpost.web.bodies import json_or_empty
 from floodpost.web.deps import RollCallDep
 from floodpost.web.security import Principal, require_user
@@ -38,7 +39,7 @@ def export_roster(
     )
 
 
-@router.post("/{household_id}")
+@router.post("/{household_id}", openapi_extra=contract.json_body(contract.household_mark_schema()))
 def mark_household(
     roll: RollCallDep,
     household_id: str,

@@ -14,7 +14,7 @@ from fastapi.responses import Response
 
 from floodpost.export.tables import table_download
 from floodpost.timefmt import LOCAL_TZ
-from floodpost.web.deps import ClockDep, StatsDep
+from floodpost.web.deps import ClockDep, SettingsDep, StatsDep
 from floodpost.web.security import REVIEW_ROLES, require_role
 
 router = APIRouter(
@@ -88,9 +88,11 @@ def stats_by_day(
 @router.get("/at")
 def stats_at(
     stats: StatsDep,
+    settings: SettingsDep,
     t: str = Query(..., description="ISO-8601 moment (local Asia/Shanghai if no offset)"),
 ) -> dict[str, Any]:
-    return stats.at(t)
+    # How far after the server clock a moment a client sends may lie (settings; issue 13).
+    return stats.at(t, future_s=settings.future_tolerance_min * 60.0)
 
 
 @router.get("/flows")

@@ -65,7 +65,8 @@ def test_gdal_lists_every_collection(server: LiveServer) -> None:
     finally:
         pyogrio.set_gdal_config_options({"GDAL_HTTP_USERPWD": None, "GDAL_HTTP_AUTH": None})
     assert names == [
-        "county", "townships", "villages", "reservoirs", "shelters", "zones", "reports"
+        "county", "townships", "villages", "reservoirs", "shelters", "zones", "stations",
+        "reports"
     ]  # fmt: skip
 
 

@@ -37,8 +37,7 @@
     return document.getElementById(id);
   }
   function csrf() {
-    var m = document.cookie.match(/(?:^|;\s*)fp_csrf=([^;]*)/);
-    return m ? decodeURIComponent(m[1]) : "";
+    return window.floodpost.http.csrfToken();
   }
   function uuid4() {
     if (window.crypto && window.crypto.randomUUID) return window.crypto.randomUUID();

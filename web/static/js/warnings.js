@@ -65,8 +65,7 @@
     );
   }
   function csrf() {
-    var m = document.cookie.match(/(?:^|;\s*)fp_csrf=([^;]+)/);
-    return m ? decodeURIComponent(m[1]) : "";
+    return window.floodpost.http.csrfToken();
   }
 
   var state = { warnings: {}, stations: {}, blind: [] };

@@ -249,3 +249,16 @@ def test_collections_list_and_temporal_extent(client: Any, users: dict, orders: 
     assert abs(datetime.fromisoformat(end).timestamp() - issued[-1]) < 1e-3
     q = client.get("/ogc/collections/orders/queryables", headers=users["viewer"]).json()
     assert set(q["properties"]) == {"status", "level"}
+
+
+def test_a_reservoir_warning_sits_at_its_reservoir(catalogue: Any) -> None:
+    from floodpost.ogc.alerts import _places
+
+    points = _places(catalogue).points
+    reservoirs = catalogue.gdf("reservoirs")
+    assert len(reservoirs) > 0
+    for rid, geom in zip(reservoirs["id"], reservoirs.geometry.values, strict=True):
+        assert points[("reservoir", str(rid))] == (geom.x, geom.y)
+    villages = catalogue.gdf("villages")
+    for code, geom in zip(villages["code"][:50], villages.geometry.values[:50], strict=True):
+        assert geom.intersects(shapely.Point(points[("village", str(code))]))

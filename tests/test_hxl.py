@@ -12,6 +12,7 @@ import pytest
 
 from floodpost.export.columns import FIELD_NAMES
 from floodpost.export.hxl import REPORT_TAGS
+from floodpost.export.hxl_places import HXL_FIELDS, HXL_TAGS
 from floodpost.replay.demo import load_all
 from floodpost.web.app import create_app
 from tests.live_support import ThreadServer
@@ -68,7 +69,7 @@ def _clean(report: dict) -> bool:
 def test_report_log_csv_with_hxl_row_is_valid_hxl(server):
     data = _hxl(server, "/api/export?format=csv&hxl=1")
     tags = [column.display_tag for column in data.columns]
-    assert tags == [REPORT_TAGS[name] for name in FIELD_NAMES]
+    assert tags == [REPORT_TAGS[name] for name in FIELD_NAMES] + [HXL_TAGS[n] for n in HXL_FIELDS]
     assert {"#date+occurred", "#adm4+code", "#adm5+code", "#geo+lat", "#geo+lon"} <= set(tags)
     assert {"#affected+ind", "#affected+rescued+ind", "#org+team"} <= set(tags)
     rows = list(data)
@@ -83,11 +84,54 @@ def test_hxl_row_sits_under_the_header_and_only_when_asked(server):
         tagged = http.get("/api/export", params={"format": "csv", "hxl": "1", "kind": "rescue"})
         plain = http.get("/api/export", params={"format": "csv", "kind": "rescue"})
     rows = list(csv.reader(io.StringIO(tagged.content.decode("utf-8-sig"), newline="")))
-    assert rows[0] == list(FIELD_NAMES)
-    assert rows[1] == [REPORT_TAGS[n] for n in FIELD_NAMES]
+    assert rows[0] == list(FIELD_NAMES + HXL_FIELDS)
+    assert rows[1] == [REPORT_TAGS[n] for n in FIELD_NAMES] + [HXL_TAGS[n] for n in HXL_FIELDS]
     plain_rows = list(csv.reader(io.StringIO(plain.content.decode("utf-8-sig"), newline="")))
-    assert plain_rows[0] == rows[0] and plain_rows[1:] == rows[2:]
+    # The plain CSV keeps the documented columns; the HXL one adds the partners' columns after.
+    width = len(FIELD_NAMES)
+    assert plain_rows[0] == rows[0][:width]
+    assert plain_rows[1:] == [r[:width] for r in rows[2:]]
     assert {r[1] for r in rows[2:]} == {"rescue"}  # filters and hxl together
+
+
+# Every tag CONTRACT.md's export row and issue 12 name, matched as libhxl matches a pattern.
+CONTRACT_TAGS = (
+    "#date", "#adm1+name", "#adm2+code", "#adm3+name", "#loc+name", "#geo+lat", "#geo+lon",
+    "#affected+displaced", "#affected+rescued", "#org",
+)  # fmt: skip
+
+
+def test_report_log_carries_every_tag_partners_join_on(server, catalogue):
+    data = _hxl(server, "/api/export?format=csv&hxl=1")
+    for tag in CONTRACT_TAGS:
+        pattern = hxl.model.TagPattern.parse(tag)
+        assert any(pattern.match(c) for c in data.columns), tag
+    rows = list(data)
+    at_org = [c.display_tag for c in data.columns].index(
+        "#org"
+    )  # `#org` alone also matches #org+team
+    county = catalogue.county_code
+    inside = [r for r in rows if r.get("#adm5+code")]
+    assert inside
+    for row in inside[:200]:
+        code = row.get("#adm5+code")
+        village = catalogue.village(code)
+        assert row.get("#adm1+name") == "湖南省"
+        assert row.get("#adm2+code") == county[:4] == "4305"
+        assert row.get("#adm3+code") == county and row.get("#adm3+name") == "绥宁县"
+        assert row.get("#adm4+name") == catalogue.township(village["township_code"])["name"]
+        assert row.get("#loc+name") == village["name"]
+        assert row.values[at_org] == "绥宁县防汛抗旱指挥部"
+    kinds = {r.get("#event+type") for r in rows}
+    assert "evacuation" in kinds
+    for row in rows:
+        displaced = int(row.get("#affected+displaced+ind"))
+        if row.get("#event+type") == "evacuation":
+            assert displaced == int(row.get("#affected+ind") or 0)
+        else:
+            assert displaced == 0
+    assert sum(int(r.get("#affected+displaced+ind")) for r in rows) > 0
+    assert sum(int(r.get("#affected+rescued+ind") or 0) for r in rows) > 0
 
 
 @pytest.mark.parametrize("path", TABLES)
@@ -146,7 +190,7 @@ def test_every_tag_is_documented():
 
     doc = (Path(__file__).resolve().parents[1] / "docs" / "API.md").read_text(encoding="utf-8")
     flat = " ".join(doc.split())  # the statistics list wraps over lines
-    for column, tag in REPORT_TAGS.items():
+    for column, tag in {**REPORT_TAGS, **HXL_TAGS}.items():
         assert f"`{column}` | `{tag}`" in doc, column
     for column, tag in {**STATS_TAGS, **NAME_TAGS}.items():
         assert f"`{tag}`" in flat and f"`{column}`" in flat, column

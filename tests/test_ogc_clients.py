@@ -14,7 +14,7 @@ import pytest
 
 from floodpost.storage import open_store
 from tests.browser_support import LiveServer, start_server
-from tests.live_support import PASSWORD, add_server_user
+from tests.live_support import PASSWORD, add_server_user, bearer_for
 
 pyogrio = pytest.importorskip("pyogrio")
 EVENTS = 2500
@@ -30,9 +30,41 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer]:
         )
         add_server_user(srv, "gis", "viewer")
         add_server_user(srv, "boss", "commander")
+        add_server_user(srv, "rain", "gauge")
+        _warnings_and_orders(srv)
         yield srv
     finally:
         srv.stop()
+
+
+def _warnings_and_orders(srv: LiveServer) -> None:
+    """Heavy rain at three gauges (warnings) and two orders, through the HTTP API."""
+    import uuid
+
+    from floodpost.geo.catalogue import Catalogue
+    from floodpost.paths import default_geodata
+
+    villages = Catalogue.load(default_geodata()).records("villages")
+    gauges = list(
+        dict.fromkeys(v["rain_station"] for v in villages.values() if v.get("rain_station"))
+    )
+    readings = [
+        {"station": g, "time": f"2017-06-24T0{h}:00:00+08:00", "rain_mm": 80.0, "interval_h": 1}
+        for h, g in enumerate(gauges[:3], start=1)
+    ]
+    r = httpx.post(srv.url + "/api/readings", json={"readings": readings},
+                   headers=bearer_for(srv, "rain"), timeout=30)  # fmt: skip
+    assert r.status_code == 200, r.text
+    codes = list(villages)
+    boss = bearer_for(srv, "boss")
+    for level, chosen in (("evacuate", codes[:3]), ("prepare", codes[10:11])):
+        body = {"id": str(uuid.uuid4()), "level": level, "villages": chosen, "message": "转移"}
+        r = httpx.post(srv.url + "/api/orders", json=body, headers=boss, timeout=30)
+        assert r.status_code == 201, r.text
+
+
+def _api(server: LiveServer, path: str, user: str = "boss") -> Any:
+    return httpx.get(server.url + path, headers=bearer_for(server, user), timeout=30).json()
 
 
 @pytest.fixture(scope="module")
@@ -66,8 +98,39 @@ def test_gdal_lists_every_collection(server: LiveServer) -> None:
         pyogrio.set_gdal_config_options({"GDAL_HTTP_USERPWD": None, "GDAL_HTTP_AUTH": None})
     assert names == [
         "county", "townships", "villages", "reservoirs", "shelters", "zones", "stations",
-        "reports"
+        "reports", "warnings", "orders",
     ]  # fmt: skip
+
+
+def test_gdal_reads_warnings_and_orders(server: LiveServer) -> None:
+    warnings = _api(server, "/api/warnings")["warnings"]
+    orders = _api(server, "/api/orders")["orders"]
+    assert len(warnings) >= 3 and len(orders) == 2
+    df = pyogrio.read_dataframe(_oapif(server), layer="warnings", PAGE_SIZE=2, **_gdal_auth())
+    assert sorted(df["id"]) == sorted(w["id"] for w in warnings)
+    assert set(df.geometry.geom_type) == {"Point"}
+    assert "lifted_by" not in df.columns  # a viewer reads no account names
+    by_code = {w["id"]: w for w in warnings}
+    assert all(by_code[i]["code"] == c for i, c in zip(df["id"], df["code"], strict=True))
+    od = pyogrio.read_dataframe(_oapif(server), layer="orders", **_gdal_auth("boss"))
+    assert sorted(od["id"]) == sorted(o["id"] for o in orders)
+    assert set(od.geometry.geom_type) == {"MultiPolygon"} and od.geometry.is_valid.all()
+    assert set(od["level"]) == {"evacuate", "prepare"} and set(od["issued_by"]) == {"boss"}
+    info = pyogrio.read_info(_oapif(server), layer="orders", **_gdal_auth())
+    assert info["features"] == 2
+
+
+def test_owslib_reads_warnings_and_orders(owslib_api: Any, server: LiveServer) -> None:
+    ids = [c["id"] for c in owslib_api.collections()["collections"]]
+    assert ids[-2:] == ["warnings", "orders"]
+    page = owslib_api.collection_items("orders", level="prepare")
+    assert page["numberMatched"] == 1
+    order = page["features"][0]
+    assert order["properties"]["level"] == "prepare" and "issued_by" not in order["properties"]
+    one = owslib_api.collection_item("orders", order["id"])
+    assert one["geometry"]["type"] == "MultiPolygon"
+    warnings = owslib_api.collection_items("warnings", datetime_="2017-06-24T00:00:00+08:00/..")
+    assert warnings["numberMatched"] == len(_api(server, "/api/warnings")["warnings"])
 
 
 def test_gdal_reads_all_reports_through_next_links(server: LiveServer, stored: list) -> None:

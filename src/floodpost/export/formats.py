@@ -24,6 +24,7 @@ from floodpost.export.columns import (
     xlsx_safe,
 )
 from floodpost.export.hxl import hashtags, wants_hxl
+from floodpost.export.hxl_places import HXL_FIELDS, HXL_TAGS, hxl_extender
 from floodpost.export.xlsx import StreamingWorkbook
 from floodpost.stats.breakdowns import METRICS
 from floodpost.stats.service import ReviewStats
@@ -41,18 +42,23 @@ class Format:
 
 def csv_stream(stats: ReviewStats, where: ExportFilter = ALL, hxl: bool = False) -> Iterator[bytes]:
     """UTF-8 with a BOM (so Excel reads Chinese right), RFC 4180 quoting, CRLF line ends; with
-    `hxl` the HXL hashtag row under the header. A page of rows per chunk."""
+    `hxl` the HXL hashtag row under the header and the columns partners join on after the
+    report's own (hxl_places.HXL_FIELDS). A page of rows per chunk."""
     buf = io.StringIO()
     writer = csv.writer(buf, lineterminator="\r\n")
     buf.write("\ufeff")
-    writer.writerow(FIELD_NAMES)
     if hxl:
-        writer.writerow(hashtags(FIELD_NAMES))
+        writer.writerow(FIELD_NAMES + HXL_FIELDS)
+        writer.writerow(hashtags(FIELD_NAMES) + [HXL_TAGS[c] for c in HXL_FIELDS])
+    else:
+        writer.writerow(FIELD_NAMES)
     yield buf.getvalue().encode("utf-8")  # the header at once: the download starts now
+    extend = hxl_extender(stats.catalogue) if hxl else None
     for page in iter_rows(stats.store, where):
         buf.seek(0)
         buf.truncate()
-        writer.writerows(map(text_row, page))
+        # Names come from the county's files: neutralised like every other text cell.
+        writer.writerows(map(text_row, map(extend, page) if extend is not None else page))
         yield buf.getvalue().encode("utf-8")
 
 

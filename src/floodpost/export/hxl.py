@@ -5,6 +5,8 @@ Proxy) read the columns by meaning. Administrative levels follow shared STANDARD
 China mapped as adm1 省 province, adm2 市 prefecture, adm3 县 county, adm4 乡镇 township,
 adm5 村 village. Counts of people carry `+ind`; `#affected`, `#population` and `#indicator+num`
 columns hold numbers only (libhxl's default schema checks that); `#date` columns hold ISO-8601.
+The report log's HXL CSV also carries the names and codes partners join on (`#adm1+name`,
+`#adm2+code`, `#adm3+name`, `#loc+name`, `#affected+displaced+ind`, `#org`): hxl_places.py.
 """
 
 from __future__ import annotations

@@ -23,7 +23,7 @@ from floodpost.ogc.providers import Viewer
 from floodpost.ogc.registry import providers
 from floodpost.ogc.service import GEOJSON, OgcService
 from floodpost.web import security
-from floodpost.web.deps import CatalogueDep, Context, StoreDep, ctx_of
+from floodpost.web.deps import Context, ctx_of
 from floodpost.web.templating import translator_for
 
 
@@ -75,7 +75,7 @@ def _base(request: Request) -> str:
 
 def _service(request: Request) -> OgcService:
     ctx = ctx_of(request)
-    return OgcService(providers(ctx.catalogue, ctx.store), translator_for(request))
+    return OgcService(providers(ctx.catalogue, ctx.store, ctx.orders), translator_for(request))
 
 
 @router.get("")
@@ -84,11 +84,12 @@ def landing(request: Request, _v: Viewer = Depends(ogc_viewer)) -> JSONResponse:
 
 
 @router.get("/api")
-def api(
-    request: Request, catalogue: CatalogueDep, store: StoreDep, _v: Viewer = Depends(ogc_viewer)
-) -> JSONResponse:
+def api(request: Request, _v: Viewer = Depends(ogc_viewer)) -> JSONResponse:
+    ctx = ctx_of(request)
     doc = openapi_document(
-        _base(request), "floodpost OGC API – Features", providers(catalogue, store)
+        _base(request),
+        "floodpost OGC API – Features",
+        providers(ctx.catalogue, ctx.store, ctx.orders),
     )
     return JSONResponse(doc, media_type="application/vnd.oai.openapi+json;version=3.0")
 

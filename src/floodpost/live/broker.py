@@ -1,8 +1,11 @@
-"""The event stream: one poller per process reads the changes table and fans out to subscribers.
+"""The event stream: one reader per process reads the changes table and fans out to subscribers.
 
 Reading `store.changes_after(seq)` (not an in-process hook) means a report written by any worker
 process, or by another program on the same store (the demo replay, an import), reaches every open
-screen — on SQLite and PostgreSQL alike. Each subscriber gets batches in an asyncio queue; a
+screen — on SQLite and PostgreSQL alike. The reader sleeps until `store.watch_changes` wakes it
+(a commit here at once; another process's within milliseconds: SQLite data_version, PostgreSQL
+LISTEN/NOTIFY), so a report reaches screens in milliseconds; it still reads every
+`poll_interval_s` in case a wake-up was missed (a writer that bypasses the store). Each subscriber gets batches in an asyncio queue; a
 subscriber that falls too far behind is dropped and its browser reconnects with Last-Event-ID,
 catching up from the store, so a slow screen never holds memory for everyone.
 
@@ -53,7 +56,7 @@ class Broker:
         self,
         store: Store,
         *,
-        poll_interval_s: float = 0.2,
+        poll_interval_s: float = 2.0,
         batch: int = 1000,
         max_batches: int = 500,
     ) -> None:
@@ -65,17 +68,22 @@ class Broker:
         self._subs: set[Subscriber] = set()
         self._lock = threading.Lock()
         self._stop = threading.Event()
+        self._wake = threading.Event()
+        self._unwatch: Callable[[], None] | None = None
         self._thread: threading.Thread | None = None
         self.errors = 0
 
     # -- the poller -------------------------------------------------------------------------
     def start(self) -> None:
         if self._thread is None:
+            self._unwatch = self.store.watch_changes(self._wake.set)
             self._thread = threading.Thread(target=self._run, name="floodpost-events", daemon=True)
             self._thread.start()
 
     def _run(self) -> None:
         while not self._stop.is_set():
+            # Cleared before reading: a commit landing during the read wakes the next wait.
+            self._wake.clear()
             try:
                 changes = self.store.changes_after(self.seq, self.batch)
             except Exception:  # noqa: BLE001 - a store hiccup must not kill the stream for good
@@ -89,7 +97,7 @@ class Broker:
                 for sub in subs:
                     sub.push(changes)
             if len(changes) < self.batch:
-                self._stop.wait(self.poll_interval_s)
+                self._wake.wait(self.poll_interval_s)
 
     def close_subscribers(self) -> None:
         """End every open stream now (the server is shutting down: uvicorn waits for open
@@ -102,6 +110,10 @@ class Broker:
 
     async def stop(self) -> None:
         self._stop.set()
+        self._wake.set()
+        if self._unwatch is not None:
+            await asyncio.to_thread(self._unwatch)
+            self._unwatch = None
         with self._lock:
             subs = list(self._subs)
             self._subs.clear()

@@ -17,7 +17,7 @@ from typing import Any, TypeVar
 
 from floodpost.clock import Clock, system_clock
 from floodpost.errors import Conflict, Unavailable
-from floodpost.storage import bulk, common
+from floodpost.storage import bulk, common, signals
 from floodpost.storage.base import Modifier, User, WriteTx
 from floodpost.storage.common import Statement
 from floodpost.storage.field_rows import report_field_rows
@@ -131,6 +131,12 @@ class SQLiteStore(SharedReads):
     ) -> tuple[list[list[Any]], int | None]:
         """Store.report_field_rows (storage/field_rows.py, shared by both backends)."""
         return report_field_rows(self._rows, "sqlite", fields, **filters)
+
+    def watch_changes(self, wake: Callable[[], None]) -> Callable[[], None]:
+        """Store.watch_changes: local commits at once, other processes' via data_version."""
+        return signals.watch(
+            signals.SQLiteWatcher(self.path, wake), self._writer.add_commit_listener
+        )
 
     @property
     def commit_count(self) -> int:

@@ -43,7 +43,7 @@ async def _collect(sub: Any, count: int) -> list[Any]:
     got: list[Any] = []
     while len(got) < count:
         batch = await asyncio.wait_for(sub.queue.get(), WAIT_S)
-        got += batch
+        got += [change for change, _text in batch]
     return got
 
 

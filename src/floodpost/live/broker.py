@@ -44,11 +44,24 @@ class Subscriber:
             item = _CLOSED
         self.queue.put_nowait(item)
 
-    def push(self, item: Any) -> None:
+
+def _deliver(subs: list[Subscriber], item: Any) -> None:
+    for sub in subs:
+        sub._put(item)  # noqa: SLF001 - same module
+
+
+def _push_all(subs: list[Subscriber], item: Any) -> None:
+    """Hand `item` to every subscriber, with one wake-up per event loop (a uvicorn worker serves
+    all its screens from one loop: 100 call_soon_threadsafe calls would wake it 100 times)."""
+    by_loop: dict[asyncio.AbstractEventLoop, list[Subscriber]] = {}
+    for sub in subs:
+        by_loop.setdefault(sub.loop, []).append(sub)
+    for loop, group in by_loop.items():
         try:
-            self.loop.call_soon_threadsafe(self._put, item)
+            loop.call_soon_threadsafe(_deliver, group, item)
         except RuntimeError:  # its event loop is gone
-            self.dropped = True
+            for sub in group:
+                sub.dropped = True
 
 
 class Broker:
@@ -91,11 +104,12 @@ class Broker:
                 self._stop.wait(1.0)
                 continue
             if changes:
+                # Each event's SSE text is made once here, not once per open screen.
+                batch = [(c, format_event(c)) for c in changes]
                 with self._lock:
                     self.seq = changes[-1].seq
                     subs = list(self._subs)
-                for sub in subs:
-                    sub.push(changes)
+                _push_all(subs, batch)
             if len(changes) < self.batch:
                 self._wake.wait(self.poll_interval_s)
 
@@ -105,8 +119,7 @@ class Broker:
         with self._lock:
             subs = list(self._subs)
             self._subs.clear()
-        for sub in subs:
-            sub.push(_CLOSED)
+        _push_all(subs, _CLOSED)
 
     async def stop(self) -> None:
         self._stop.set()
@@ -117,8 +130,7 @@ class Broker:
         with self._lock:
             subs = list(self._subs)
             self._subs.clear()
-        for sub in subs:
-            sub.push(_CLOSED)
+        _push_all(subs, _CLOSED)
         if self._thread is not None:
             await asyncio.to_thread(self._thread.join, 5)
 
@@ -205,12 +217,12 @@ async def sse_events(
             if batch is _CLOSED:
                 return
             chunk = []
-            for change in batch:
+            for change, text in batch:
                 if change.seq <= last:
                     continue
                 last = change.seq
                 if shown(change):
-                    chunk.append(format_event(change))
+                    chunk.append(text)
             if chunk:
                 yield "".join(chunk)
     finally:

@@ -40,6 +40,7 @@ from bench_ingest import (  # noqa: E402
     Conn,
     free_port,
     report_body,
+    server_cpu_s,
     village_points,
     wait_ready,
 )
@@ -114,7 +115,7 @@ class Screen:
             writer.close()
 
 
-async def measure(port: int, screens: int, rate: float, seconds: float) -> dict[str, Any]:
+async def measure(port: int, pid: int, screens: int, rate: float, seconds: float) -> dict[str, Any]:
     poster, viewer = await token_for(port, "bench"), await token_for(port, "screen")
     stop = asyncio.Event()
     views = [Screen() for _ in range(screens)]
@@ -138,12 +139,14 @@ async def measure(port: int, screens: int, rate: float, seconds: float) -> dict[
     for i in range(int(rate * 2)):  # warm-up: imports, caches, the brokers' first reads
         await post(i, record=False)
         await asyncio.sleep(1 / rate)
+    cpu0 = server_cpu_s(pid)
     start = time.perf_counter()
     n = int(rate * seconds)
     for k in range(n):
         await asyncio.sleep(max(0.0, start + k / rate - time.perf_counter()))
         await post(k, record=True)
     await asyncio.sleep(3.0)  # let the last events arrive
+    cpu_ms = (server_cpu_s(pid) - cpu0) * 1000 / max(1, n)
     stop.set()
     await asyncio.gather(*tasks, return_exceptions=True)
     for c in conns:
@@ -170,6 +173,7 @@ async def measure(port: int, screens: int, rate: float, seconds: float) -> dict[
         "max": max(pairs, default=0.0),
         "every_p95": statistics.quantiles(worst, n=100)[94] if len(worst) > 1 else 0.0,
         "post_p95": statistics.quantiles(post_ms, n=100)[94] if len(post_ms) > 1 else 0.0,
+        "cpu_ms": cpu_ms,
         "missing": missing,
         "dupes": dupes,
     }
@@ -198,7 +202,7 @@ async def one(
     proc = start_server(db_url, src, port, args.workers, folder / f"{label.replace('/', '-')}.log")
     try:
         await wait_ready(port)
-        r = await measure(port, args.screens, args.rate, args.seconds)
+        r = await measure(port, proc.pid, args.screens, args.rate, args.seconds)
     finally:
         proc.send_signal(signal.SIGTERM)
         try:
@@ -208,7 +212,8 @@ async def one(
     print(
         f"  {label:<16} {r['reports']} reports x {args.screens} screens: "
         f"p50 {r['p50']:6.1f}  p95 {r['p95']:6.1f}  p99 {r['p99']:6.1f}  max {r['max']:6.1f} ms; "
-        f"every-screen p95 {r['every_p95']:6.1f} ms (POST's own p95 {r['post_p95']:.1f}); missing {r['missing']}, dupes {r['dupes']}",
+        f"every-screen p95 {r['every_p95']:6.1f} ms (POST's own p95 {r['post_p95']:.1f}); "
+        f"server CPU {r['cpu_ms']:.1f} ms per report pushed to all; missing {r['missing']}, dupes {r['dupes']}",
         flush=True,
     )
     return r

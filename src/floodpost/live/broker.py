@@ -209,11 +209,18 @@ async def sse_events(
                 if len(page) < CATCH_UP_PAGE:
                     break
         while True:
-            try:
-                batch = await asyncio.wait_for(sub.queue.get(), keepalive_s)
-            except TimeoutError:
-                yield ": keep-alive\n\n"
-                continue
+            queue = sub.queue
+            if queue.empty():
+                # asyncio.timeout, not wait_for: wait_for wraps the get in a new task, once per
+                # event per open screen.
+                try:
+                    async with asyncio.timeout(keepalive_s):
+                        batch = await queue.get()
+                except TimeoutError:
+                    yield ": keep-alive\n\n"
+                    continue
+            else:
+                batch = queue.get_nowait()
             if batch is _CLOSED:
                 return
             chunk = []

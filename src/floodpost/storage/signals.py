@@ -5,8 +5,9 @@ commit by another worker process or program on the same store is noticed here:
 
 - SQLite: `PRAGMA data_version` on a connection of the watcher's own changes whenever another
   connection commits to the file. Reading it is a few microseconds (it looks at the WAL index in
-  shared memory), so checking every `SQLITE_CHECK_S` costs well under 1 % of a core and bounds
-  the delay to that interval — no socket or file to clean up, and it sees every writer.
+  shared memory), so checking every `SQLITE_CHECK_S` (10 ms: more often, the thread's wake-ups
+  cost the event loop GIL hand-overs) bounds the delay — no socket or file to clean up, and it
+  sees every writer.
 - PostgreSQL: every write transaction sends `NOTIFY floodpost_changes` (delivered at commit, and
   not at all if it rolls back); a dedicated connection here `LISTEN`s on that channel.
 
@@ -21,7 +22,7 @@ import threading
 from collections.abc import Callable
 
 CHANNEL = "floodpost_changes"
-SQLITE_CHECK_S = 0.004
+SQLITE_CHECK_S = 0.01
 RECONNECT_S = 1.0
 
 
@@ -45,7 +46,9 @@ class SQLiteWatcher(_Watcher):
     def run(self) -> None:
         conn: sqlite3.Connection | None = None
         seen: int | None = None
-        while not self.halt.wait(SQLITE_CHECK_S if conn is not None else RECONNECT_S):
+        delay = 0.0
+        while not self.halt.wait(delay):
+            delay = SQLITE_CHECK_S
             try:
                 if conn is None:
                     conn = sqlite3.connect(self.path, isolation_level=None, check_same_thread=False)
@@ -53,7 +56,7 @@ class SQLiteWatcher(_Watcher):
             except sqlite3.Error:
                 if conn is not None:
                     conn.close()
-                conn, seen = None, None
+                conn, seen, delay = None, None, RECONNECT_S
                 self.wake()  # something may have been missed while the file was unreadable
                 continue
             if version != seen:  # also once at the start: a commit just before is not lost

@@ -1,8 +1,11 @@
-"""The event stream: one poller per process reads the changes table and fans out to subscribers.
+"""The event stream: one reader per process reads the changes table and fans out to subscribers.
 
 Reading `store.changes_after(seq)` (not an in-process hook) means a report written by any worker
 process, or by another program on the same store (the demo replay, an import), reaches every open
-screen — on SQLite and PostgreSQL alike. Each subscriber gets batches in an asyncio queue; a
+screen — on SQLite and PostgreSQL alike. The reader sleeps until `store.watch_changes` wakes it
+(a commit here at once; another process's within milliseconds: SQLite data_version, PostgreSQL
+LISTEN/NOTIFY), so a report reaches screens in milliseconds; it still reads every
+`poll_interval_s` in case a wake-up was missed (a writer that bypasses the store). Each subscriber gets batches in an asyncio queue; a
 subscriber that falls too far behind is dropped and its browser reconnects with Last-Event-ID,
 catching up from the store, so a slow screen never holds memory for everyone.
 
@@ -41,11 +44,24 @@ class Subscriber:
             item = _CLOSED
         self.queue.put_nowait(item)
 
-    def push(self, item: Any) -> None:
+
+def _deliver(subs: list[Subscriber], item: Any) -> None:
+    for sub in subs:
+        sub._put(item)  # noqa: SLF001 - same module
+
+
+def _push_all(subs: list[Subscriber], item: Any) -> None:
+    """Hand `item` to every subscriber, with one wake-up per event loop (a uvicorn worker serves
+    all its screens from one loop: 100 call_soon_threadsafe calls would wake it 100 times)."""
+    by_loop: dict[asyncio.AbstractEventLoop, list[Subscriber]] = {}
+    for sub in subs:
+        by_loop.setdefault(sub.loop, []).append(sub)
+    for loop, group in by_loop.items():
         try:
-            self.loop.call_soon_threadsafe(self._put, item)
+            loop.call_soon_threadsafe(_deliver, group, item)
         except RuntimeError:  # its event loop is gone
-            self.dropped = True
+            for sub in group:
+                sub.dropped = True
 
 
 class Broker:
@@ -53,7 +69,7 @@ class Broker:
         self,
         store: Store,
         *,
-        poll_interval_s: float = 0.2,
+        poll_interval_s: float = 2.0,
         batch: int = 1000,
         max_batches: int = 500,
     ) -> None:
@@ -65,17 +81,22 @@ class Broker:
         self._subs: set[Subscriber] = set()
         self._lock = threading.Lock()
         self._stop = threading.Event()
+        self._wake = threading.Event()
+        self._unwatch: Callable[[], None] | None = None
         self._thread: threading.Thread | None = None
         self.errors = 0
 
     # -- the poller -------------------------------------------------------------------------
     def start(self) -> None:
         if self._thread is None:
+            self._unwatch = self.store.watch_changes(self._wake.set)
             self._thread = threading.Thread(target=self._run, name="floodpost-events", daemon=True)
             self._thread.start()
 
     def _run(self) -> None:
         while not self._stop.is_set():
+            # Cleared before reading: a commit landing during the read wakes the next wait.
+            self._wake.clear()
             try:
                 changes = self.store.changes_after(self.seq, self.batch)
             except Exception:  # noqa: BLE001 - a store hiccup must not kill the stream for good
@@ -83,13 +104,14 @@ class Broker:
                 self._stop.wait(1.0)
                 continue
             if changes:
+                # Each event's SSE text is made once here, not once per open screen.
+                batch = [(c, format_event(c)) for c in changes]
                 with self._lock:
                     self.seq = changes[-1].seq
                     subs = list(self._subs)
-                for sub in subs:
-                    sub.push(changes)
+                _push_all(subs, batch)
             if len(changes) < self.batch:
-                self._stop.wait(self.poll_interval_s)
+                self._wake.wait(self.poll_interval_s)
 
     def close_subscribers(self) -> None:
         """End every open stream now (the server is shutting down: uvicorn waits for open
@@ -97,16 +119,18 @@ class Broker:
         with self._lock:
             subs = list(self._subs)
             self._subs.clear()
-        for sub in subs:
-            sub.push(_CLOSED)
+        _push_all(subs, _CLOSED)
 
     async def stop(self) -> None:
         self._stop.set()
+        self._wake.set()
+        if self._unwatch is not None:
+            await asyncio.to_thread(self._unwatch)
+            self._unwatch = None
         with self._lock:
             subs = list(self._subs)
             self._subs.clear()
-        for sub in subs:
-            sub.push(_CLOSED)
+        _push_all(subs, _CLOSED)
         if self._thread is not None:
             await asyncio.to_thread(self._thread.join, 5)
 
@@ -185,20 +209,27 @@ async def sse_events(
                 if len(page) < CATCH_UP_PAGE:
                     break
         while True:
-            try:
-                batch = await asyncio.wait_for(sub.queue.get(), keepalive_s)
-            except TimeoutError:
-                yield ": keep-alive\n\n"
-                continue
+            queue = sub.queue
+            if queue.empty():
+                # asyncio.timeout, not wait_for: wait_for wraps the get in a new task, once per
+                # event per open screen.
+                try:
+                    async with asyncio.timeout(keepalive_s):
+                        batch = await queue.get()
+                except TimeoutError:
+                    yield ": keep-alive\n\n"
+                    continue
+            else:
+                batch = queue.get_nowait()
             if batch is _CLOSED:
                 return
             chunk = []
-            for change in batch:
+            for change, text in batch:
                 if change.seq <= last:
                     continue
                 last = change.seq
                 if shown(change):
-                    chunk.append(format_event(change))
+                    chunk.append(text)
             if chunk:
                 yield "".join(chunk)
     finally:

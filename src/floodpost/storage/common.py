@@ -203,6 +203,25 @@ class GroupWriter(threading.Thread):
         # and its caller would wait forever.
         self._gate = threading.Lock()
         self._stopping = False
+        # Called on this thread after each successful commit (the event stream's wake-up).
+        self._on_commit: list[Callable[[], None]] = []
+
+    def add_commit_listener(self, listener: Callable[[], None]) -> Callable[[], None]:
+        """Call `listener()` after every commit (keep it quick: it runs on the writer thread);
+        returns the function that removes it."""
+        self._on_commit = [*self._on_commit, listener]
+
+        def remove() -> None:
+            self._on_commit = [f for f in self._on_commit if f is not listener]
+
+        return remove
+
+    def _committed(self) -> None:
+        for listener in self._on_commit:
+            try:
+                listener()
+            except Exception:  # noqa: BLE001, S110 - a listener must not fail a commit
+                pass
 
     def submit(self, op: Callable[[Any], T]) -> T:
         return self.submit_nowait(op).result()
@@ -279,6 +298,7 @@ class GroupWriter(threading.Thread):
             for _op, fut in batch:
                 fut.set_exception(fault or exc)
             return
+        self._committed()
         for fut, value, error in results:
             if error is not None:
                 fut.set_exception(error)

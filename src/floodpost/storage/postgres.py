@@ -30,7 +30,7 @@ from psycopg.rows import dict_row
 
 from floodpost.clock import Clock, system_clock
 from floodpost.errors import Conflict
-from floodpost.storage import bulk, common, faults
+from floodpost.storage import bulk, common, faults, signals
 from floodpost.storage.auth_store import AuthTables
 from floodpost.storage.base import (
     AGG_KEYS,
@@ -54,6 +54,8 @@ _WRITE_LOCK = 0x666C6F6F64707374
 _MIGRATE_LOCK = 0x666C6F6F646D6967
 _Op = Callable[[psycopg.Connection], Any]
 _BEGIN = f"BEGIN; SELECT pg_advisory_xact_lock({_WRITE_LOCK}); SAVEPOINT op"
+# Delivered to every listener at commit, never if the batch rolls back (storage/signals.py).
+_COMMIT = f"NOTIFY {signals.CHANNEL}; COMMIT"
 
 # Insert a report with its audit row and aggregate in one round trip. Data-modifying CTEs always
 # run to completion; the final SELECT sees the snapshot from before the statement, so it shows
@@ -212,7 +214,7 @@ class _Dialect:
         conn.execute("ROLLBACK TO SAVEPOINT op")  # the savepoint survives, ready for the next op
 
     def commit(self, conn: psycopg.Connection) -> None:
-        conn.execute("COMMIT")
+        conn.execute(_COMMIT)
 
     def abort(self, conn: psycopg.Connection | None) -> None:
         if self.conn is None:
@@ -271,6 +273,12 @@ class PostgresStore(SharedReads, AuthTables):
     ) -> tuple[list[list[Any]], int | None]:
         """Store.report_field_rows (storage/field_rows.py, shared by both backends)."""
         return report_field_rows(self._rows, "postgres", fields, **filters)
+
+    def watch_changes(self, wake: Callable[[], None]) -> Callable[[], None]:
+        """Store.watch_changes: local commits at once, other processes' via LISTEN."""
+        return signals.watch(
+            signals.PostgresListener(self.url, wake), self._writer.add_commit_listener
+        )
 
     @property
     def commit_count(self) -> int:

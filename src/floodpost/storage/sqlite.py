@@ -17,7 +17,7 @@ from typing import Any, TypeVar
 
 from floodpost.clock import Clock, system_clock
 from floodpost.errors import Conflict, Unavailable
-from floodpost.storage import bulk, common, faults
+from floodpost.storage import bulk, common, faults, signals
 from floodpost.storage.auth_store import AuthTables
 from floodpost.storage.base import Modifier, User, WriteTx
 from floodpost.storage.common import Statement
@@ -151,6 +151,12 @@ class SQLiteStore(SharedReads, AuthTables):
     ) -> tuple[list[list[Any]], int | None]:
         """Store.report_field_rows (storage/field_rows.py, shared by both backends)."""
         return report_field_rows(self._rows, "sqlite", fields, **filters)
+
+    def watch_changes(self, wake: Callable[[], None]) -> Callable[[], None]:
+        """Store.watch_changes: local commits at once, other processes' via data_version."""
+        return signals.watch(
+            signals.SQLiteWatcher(self.path, wake), self._writer.add_commit_listener
+        )
 
     @property
     def commit_count(self) -> int:

@@ -97,8 +97,9 @@ def record_incoming(store: Store, sms: IncomingSms, outcome: Any) -> bool:
                 "detail": outcome.detail,
             }
         )
-        # TODO(#11, users.phone): actor = the account whose phone this is.
-        created = _insert(tx, row, "received", f"sms:{sms.number}")
+        # The account whose phone sent it; an unregistered number is named as such.
+        actor = getattr(outcome, "actor", None) or f"sms:{normalize_phone(sms.number)}"
+        created = _insert(tx, row, "received", actor)
         if created and outcome.sent is not None:
             _insert(tx, _out_row(outcome.sent, reply_id(sms.key), at, sms.key), "queued", None)
         return created

@@ -160,3 +160,30 @@ def recent(store: Store, limit: int = 200) -> list[dict[str, Any]]:
     for row in rows:
         row["gateway_ids"] = json.loads(row["gateway_ids"]) if row["gateway_ids"] else []
     return rows
+
+
+# What staff must look at: texts nobody could act on.
+ATTENTION = ("unparsed", "unknown_sender", "refused")
+
+
+def listed(store: Store, *, limit: int = 200, attention: bool = False) -> list[dict[str, Any]]:
+    """GET /api/sms: newest first, each with what it acted on (`link`); `attention` keeps the
+    incoming ones staff must answer by hand (ATTENTION)."""
+    from floodpost.sms.receive import link_of
+
+    if attention:
+        marks = ", ".join("?" * len(ATTENTION))
+        rows = store.read(
+            f"SELECT {', '.join(COLUMNS)} FROM sms_messages WHERE direction = 'in' "
+            f"AND status IN ({marks}) ORDER BY at_ts DESC, id LIMIT ?",
+            (*ATTENTION, int(limit)),
+        )
+        for row in rows:
+            row["gateway_ids"] = json.loads(row["gateway_ids"]) if row["gateway_ids"] else []
+    else:
+        rows = recent(store, limit)
+    for row in rows:
+        row["link"] = (
+            link_of(row["command"], row["report_id"]) if row["direction"] == "in" else None
+        )
+    return rows

@@ -198,3 +198,12 @@ def test_warnings_are_texted_once_per_level(store, catalogue, tmp_path):
     notifier.apply(store.changes_after(0, 1000)[-2], None)
     notifier.run_once()
     assert len(_out_rows(store)) == 4
+
+
+def test_the_map_shows_the_sms_panel_to_staff_and_commanders_only(client, bearer):
+    for role, shown in (("staff", True), ("commander", True), ("field", False)):
+        page = client.get("/", headers=bearer(role))
+        assert page.status_code == 200
+        assert ('id="cp-sms"' in page.text) is shown, role
+        assert "/static/js/sms.js" in page.text
+    assert "map.js.sms.status.unknown_sender" in client.get("/", headers=bearer("staff")).text

@@ -183,7 +183,5 @@ def listed(store: Store, *, limit: int = 200, attention: bool = False) -> list[d
     else:
         rows = recent(store, limit)
     for row in rows:
-        row["link"] = (
-            link_of(row["command"], row["report_id"]) if row["direction"] == "in" else None
-        )
+        row["link"] = link_of(row["command"], row["report_id"], row["status"])
     return rows

@@ -35,7 +35,7 @@ class Outcome:
 
     @property
     def link(self) -> dict[str, str] | None:
-        return link_of(self.command, self.report_id)
+        return link_of(self.command, self.report_id, self.status)
 
     def as_dict(self) -> dict[str, Any]:
         return {
@@ -51,9 +51,13 @@ class Outcome:
         }
 
 
-def link_of(command: str | None, target: str | None) -> dict[str, str] | None:
-    """What a kept message acted on, from its command and the id kept beside it."""
-    if not target:
+LINKED = frozenset({"created", "duplicate", "acknowledged", "marked"})
+
+
+def link_of(command: str | None, target: str | None, status: str) -> dict[str, str] | None:
+    """What a kept message acted on, from its command and the id kept beside it (a refused
+    report keeps the id it would have had: no link)."""
+    if not target or status not in LINKED:
         return None
     entity = {"Ack": "order", "Household": "household"}.get(command or "", "report")
     return {"entity": entity, "id": target}

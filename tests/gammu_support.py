@@ -32,7 +32,7 @@ import time
 from collections.abc import Callable, Mapping, Sequence
 from datetime import datetime
 from pathlib import Path
-from typing import TypeVar
+from typing import Any, TypeVar
 
 import pytest
 
@@ -241,3 +241,14 @@ class GammuSmsd:
     def phone_messages(self) -> list[Path]:
         """Messages still on the dummy phone (gammu deletes each once it has stored it)."""
         return sorted(p for p in (self.phone / "sms").rglob("*") if p.is_file())
+
+
+def register_phone(
+    store: Any, name: str, phone: str, *, role: str = "field", zones: Sequence[str] = ()
+) -> None:
+    """An account texting from `phone` (what `floodpost user add --phone --zone` stores)."""
+    from floodpost.orders.zones import normalise_phone, set_contact
+    from floodpost.storage.base import User
+
+    store.add_user(User(name, role, "not-a-password-hash", 0.0))
+    set_contact(store, name, zones=list(zones), phone=normalise_phone(phone))

@@ -24,7 +24,7 @@ from floodpost.sms.receive import handle_sms
 from floodpost.sms.reports import report_id
 from floodpost.sms.texts import sms_text
 from floodpost.storage import open_store
-from tests.gammu_support import GAMMU_INJECT, GammuSmsd
+from tests.gammu_support import GAMMU_INJECT, GammuSmsd, register_phone
 
 NUMBER = "+8613912345678"
 SENT = datetime(2026, 7, 4, 8, 30, 0)
@@ -58,6 +58,12 @@ def test_gammu_to_floodpost_to_the_store_once_and_a_reply_for_nonsense(tmp_path,
     command = f"{sys.executable} -m floodpost sms receive --db {shlex.quote(url)}"
     gammu = GammuSmsd(root, run_on_receive=command, env={})
     gammu.env.update(_floodpost_env(gammu.config))
+    store = open_store(url)
+    try:
+        register_phone(store, "li", NUMBER)
+        register_phone(store, "zhou", "13800000001")
+    finally:
+        store.close()
     with gammu:
         gammu.deliver(NUMBER, "转移 长铺示例村01 ３５ 示例安置点01", sent=SENT)
         gammu.wait_for_runs(1)
@@ -68,7 +74,7 @@ def test_gammu_to_floodpost_to_the_store_once_and_a_reply_for_nonsense(tmp_path,
             "S001",
         )
         assert report["village_code"].startswith("430527100")
-        assert report["reporter"] == f"sms:{NUMBER}"
+        assert report["reporter"] == "li"  # the account whose phone sent it
         assert report["occurred_at"] == "2026-07-04T08:30:00+08:00"  # the SMSC time
         assert NUMBER in report["note"]
 
@@ -95,6 +101,7 @@ def test_gammu_to_floodpost_to_the_store_once_and_a_reply_for_nonsense(tmp_path,
     assert gammu.runs() == ["finished successfully"] * 4
     outcomes = [json.loads(line) for line in gammu.subprocess_output() if line.startswith("{")]
     assert [o["status"] for o in outcomes] == ["created", "duplicate", "created", "unparsed"]
+    assert outcomes[2]["actor"] == "zhou"  # "+86138…" from gammu, "138…" stored: one phone
     assert outcomes[3]["sent"]["status"] == "queued"
     # Every message is kept once, the reply with it, and gammu's file names with each.
     store = open_store(url)
@@ -118,6 +125,11 @@ def test_receive_with_the_standard_descriptors_closed_as_gammu_leaves_them(tmp_p
     """gammu-smsd closes every descriptor before RunOnReceive; the database must not become
     fd 0, 1 or 2 for a stray write to corrupt."""
     url = f"sqlite:///{tmp_path}/floodpost.db"
+    store = open_store(url)
+    try:
+        register_phone(store, "li", NUMBER)
+    finally:
+        store.close()
     env = _floodpost_env(
         tmp_path / "absent-smsdrc",
         SMS_MESSAGES="1",
@@ -146,6 +158,7 @@ def test_receive_outside_gammu_says_what_is_missing(tmp_path):
 
 
 def test_the_handler_is_idempotent_on_both_backends(store, catalogue, tmp_path):
+    register_phone(store, "li", NUMBER)
     places, router = Gazetteer.from_catalogue(catalogue), ReportRouter(catalogue)
     at = datetime(2026, 7, 4, 8, 30, tzinfo=LOCAL_TZ)
     now = datetime(2026, 7, 4, 1, 0, tzinfo=UTC)
@@ -171,6 +184,7 @@ def test_the_handler_is_idempotent_on_both_backends(store, catalogue, tmp_path):
 
 
 def test_an_unknown_village_is_answered_and_a_demo_sends_nothing(store, catalogue, tmp_path):
+    register_phone(store, "li", NUMBER)
     places, router = Gazetteer.from_catalogue(catalogue), ReportRouter(catalogue)
     demo = SmsSender(GAMMU_INJECT, tmp_path / "smsdrc", enabled=False)
     sms = IncomingSms(NUMBER, "转移 火星村 3", ("转移 火星村 3",), None)

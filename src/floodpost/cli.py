@@ -326,8 +326,11 @@ def cmd_sms_receive(args: argparse.Namespace) -> int:
     import json
     from datetime import UTC, datetime
 
+    from floodpost.clock import system_clock
     from floodpost.geo.catalogue import Catalogue
     from floodpost.geo.routing import ReportRouter
+    from floodpost.orders.service import OrderBook
+    from floodpost.orders.zones import zone_lookup
     from floodpost.sms.gammu_config import GammuConfig
     from floodpost.sms.gammu_env import read_environment
     from floodpost.sms.outgoing import SmsSender
@@ -348,6 +351,10 @@ def cmd_sms_receive(args: argparse.Namespace) -> int:
     )
     store = open_store(settings.db_url)
     try:
+        # 收到 / 户 act through the same order book and roll-call as the HTTP routes.
+        book = OrderBook(
+            store, catalogue, zone_of=zone_lookup(catalogue, router), clock=system_clock
+        )
         outcome = handle_sms(
             sms,
             store=store,
@@ -355,6 +362,7 @@ def cmd_sms_receive(args: argparse.Namespace) -> int:
             places=Gazetteer.from_catalogue(catalogue),
             sender=SmsSender.from_settings(settings),
             now=datetime.now(UTC),
+            book=book,
         )
     finally:
         store.close()

@@ -97,8 +97,9 @@ def record_incoming(store: Store, sms: IncomingSms, outcome: Any) -> bool:
                 "detail": outcome.detail,
             }
         )
-        # TODO(#11, users.phone): actor = the account whose phone this is.
-        created = _insert(tx, row, "received", f"sms:{sms.number}")
+        # The account whose phone sent it; an unregistered number is named as such.
+        actor = getattr(outcome, "actor", None) or f"sms:{normalize_phone(sms.number)}"
+        created = _insert(tx, row, "received", actor)
         if created and outcome.sent is not None:
             _insert(tx, _out_row(outcome.sent, reply_id(sms.key), at, sms.key), "queued", None)
         return created
@@ -158,4 +159,29 @@ def recent(store: Store, limit: int = 200) -> list[dict[str, Any]]:
     )
     for row in rows:
         row["gateway_ids"] = json.loads(row["gateway_ids"]) if row["gateway_ids"] else []
+    return rows
+
+
+# What staff must look at: texts nobody could act on.
+ATTENTION = ("unparsed", "unknown_sender", "refused")
+
+
+def listed(store: Store, *, limit: int = 200, attention: bool = False) -> list[dict[str, Any]]:
+    """GET /api/sms: newest first, each with what it acted on (`link`); `attention` keeps the
+    incoming ones staff must answer by hand (ATTENTION)."""
+    from floodpost.sms.receive import link_of
+
+    if attention:
+        marks = ", ".join("?" * len(ATTENTION))
+        rows = store.read(
+            f"SELECT {', '.join(COLUMNS)} FROM sms_messages WHERE direction = 'in' "
+            f"AND status IN ({marks}) ORDER BY at_ts DESC, id LIMIT ?",
+            (*ATTENTION, int(limit)),
+        )
+        for row in rows:
+            row["gateway_ids"] = json.loads(row["gateway_ids"]) if row["gateway_ids"] else []
+    else:
+        rows = recent(store, limit)
+    for row in rows:
+        row["link"] = link_of(row["command"], row["report_id"], row["status"])
     return rows

@@ -49,8 +49,8 @@ def report_from_command(cmd: Command, sms: IncomingSms, *, now: datetime) -> dic
     """The report body for a report command (None for 收到/户): occurred when the SMS was sent
     (else `now`), the sender's number and the original text in the note."""
     occurred = (sms.sent or now).astimezone(LOCAL_TZ)
-    # TODO(#11, users.phone): the sender's account comes from `user add --phone`, built with the
-    # orders work (#10); until then the phone number is the reporter and heads the note.
+    # The reporter is the account whose phone sent it (receive.py); the number heads the note
+    # so staff calling back see which phone it came from.
     note = f"短信 {sms.number}：{sms.text}"[:MAX_NOTE_CHARS]
     body: dict[str, Any] = {
         "id": report_id(sms.key),
@@ -84,8 +84,3 @@ def report_from_command(cmd: Command, sms: IncomingSms, *, now: datetime) -> dic
     else:
         return None
     return body
-
-
-def reporter_of(sms: IncomingSms) -> str:
-    """Who the report is from, until phones map to accounts (TODO(#11, users.phone))."""
-    return f"sms:{sms.number}"

@@ -50,6 +50,7 @@ from floodpost.orders.zones import zone_lookup
 from floodpost.paths import web_dir
 from floodpost.rules import EscalationLimits
 from floodpost.settings import Settings, checked, load_settings
+from floodpost.sms.notify import start_notifier
 from floodpost.stats.rollup import follow
 from floodpost.stats.service import ReviewStats
 from floodpost.storage import open_store
@@ -67,6 +68,7 @@ from floodpost.web.shutdown import end_streams_on_signal
 # A new feature adds its module here; the module defines `router` and nothing that runs at import.
 ROUTERS = (
     "health",
+    "sms",
     "layers",
     "auth",
     "reports",
@@ -209,9 +211,12 @@ def create_app(
         restore_signals = end_streams_on_signal(ctx.broker, asyncio.get_running_loop())
         # The sweep follows the app's current order book (a layers reload replaces it).
         stop_sweep = start_sweep(lambda: app.state.ctx.orders)
+        # Orders and warnings texted to the zones' responsible members (floodpost.sms.notify).
+        stop_notify = start_notifier(ctx.store, settings, lambda: app.state.ctx.orders)
         try:
             yield
         finally:
+            stop_notify()
             stop_sweep()
             restore_signals()
             await ctx.broker.stop()

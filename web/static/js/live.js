@@ -570,8 +570,9 @@
       live.seq = Math.max(live.seq, parseInt(e.lastEventId, 10) || 0);
       document.dispatchEvent(new CustomEvent("floodpost:warning", { detail: JSON.parse(e.data) }));
     });
-    // Orders and roll-call marks: handed on as document events for orders.js (issue #10).
-    ["order", "household"].forEach(function (name) {
+    // Orders and roll-call marks (orders.js, issue #10) and SMS kept (sms.js, issue #11): handed
+    // on as document events.
+    ["order", "household", "sms"].forEach(function (name) {
       source.addEventListener(name, function (e) {
         var data;
         try {

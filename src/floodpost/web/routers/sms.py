@@ -12,6 +12,7 @@ from floodpost.errors import InvalidInput
 from floodpost.sms.messages import listed
 from floodpost.sms.notify import notify_numbers
 from floodpost.sms.outgoing import SmsSender
+from floodpost.web import contract
 from floodpost.web.bodies import json_or_empty
 from floodpost.web.deps import OrdersDep, SettingsDep, StoreDep
 from floodpost.web.security import Principal, require_role
@@ -30,7 +31,24 @@ def list_sms(
     return JSONResponse({"messages": listed(store, limit=limit, attention=unread)})
 
 
-@router.post("/api/orders/{order_id}/notify")
+@router.post(
+    "/api/orders/{order_id}/notify",
+    openapi_extra=contract.json_body(
+        {
+            "type": "object",
+            "title": "OrderNotify",
+            "properties": {
+                "numbers": {
+                    "type": "array",
+                    "items": {"type": "string", "maxLength": 32},
+                    "minItems": 1,
+                    "maxItems": 50,
+                }
+            },
+            "required": ["numbers"],
+        }
+    ),
+)
 def notify_order(
     store: StoreDep,
     settings: SettingsDep,

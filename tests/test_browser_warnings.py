@@ -67,8 +67,9 @@ def test_warning_panel_follows_the_stream(live_server, offline_page, catalogue):
     assert page.evaluate("window.floodpost.orders.calls") == [[[VILLAGE], [wid]]]
 
     page.click(f"{item} .fp-warn-chart-btn")
-    page.wait_for_function(
-        "Number(document.getElementById('fp-warn-chart').dataset.points) === 2", timeout=5000
+    page.wait_for_function(  # a function, not a string: the page's CSP forbids eval
+        "() => Number(document.getElementById('fp-warn-chart').dataset.points) === 2",
+        timeout=5000,
     )
 
     page.click(f"{item} .fp-warn-lift-btn")

@@ -39,6 +39,25 @@ def _note(i: int):
     return work
 
 
+def _run(coro: Any) -> Any:
+    """asyncio.run on a thread of its own: a browser test's Playwright (sync API) may have left an
+    event loop running on the main thread, where asyncio.run refuses to start."""
+    out: dict[str, Any] = {}
+
+    def target() -> None:
+        try:
+            out["value"] = asyncio.run(coro)
+        except BaseException as exc:  # noqa: BLE001 - re-raised on the test's thread
+            out["error"] = exc
+
+    t = threading.Thread(target=target)
+    t.start()
+    t.join()
+    if "error" in out:
+        raise out["error"]
+    return out["value"]
+
+
 async def _collect(sub: Any, count: int) -> list[Any]:
     got: list[Any] = []
     while len(got) < count:
@@ -74,7 +93,7 @@ def test_another_process_write_wakes_the_broker(wstore, store_url):
         finally:
             await broker.stop()
 
-    got = asyncio.run(main())
+    got = _run(main())
     assert [(c.entity, c.report["i"], c.actor) for c in got] == [
         ("note", 0, "other"),
         ("note", 1, "other"),
@@ -93,7 +112,7 @@ def test_local_commit_wakes_the_broker(wstore):
         finally:
             await broker.stop()
 
-    [change] = asyncio.run(main())
+    [change] = _run(main())
     assert change.entity == "note" and change.report == {"i": 1}
 
 
@@ -126,7 +145,7 @@ def test_every_event_once_in_order_while_woken(wstore, store_url):
         return text, ids
 
     try:
-        _text, ids = asyncio.run(main())
+        _text, ids = _run(main())
     finally:
         other.close()
     assert len(ids) == 2 * n

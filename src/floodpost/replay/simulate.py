@@ -25,17 +25,26 @@ import gc
 import hashlib
 import heapq
 import json
+import os
+import pickle
+import subprocess
+import sys
+import traceback
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
+from contextlib import contextmanager
 from datetime import UTC, datetime
-from typing import Any
+from pathlib import Path
+from typing import Any, BinaryIO
 
 import numpy as np
 
+import floodpost
 from floodpost.geo.catalogue import Catalogue
 from floodpost.geo.routing import ReportRouter
 from floodpost.live.places import places_from_catalogue
 from floodpost.reports.lifecycle import rescue_id_for
+from floodpost.storage import bulk
 from floodpost.storage.base import Store
 
 ACTOR = "simulate"
@@ -145,7 +154,12 @@ def iter_chunks(
 ) -> Iterator[list[tuple[dict[str, Any], str]]]:
     """The log in received order, `chunk` reports at a time (so writing one chunk can overlap
     with building the next)."""
-    world = _World(catalogue)
+    return _iter_chunks(_World(catalogue), events, seed, chunk)
+
+
+def _iter_chunks(
+    world: _World, events: int, seed: int, chunk: int
+) -> Iterator[list[tuple[dict[str, Any], str]]]:
     rng = np.random.default_rng(seed)
     target = base_count(events)
     n = target
@@ -347,25 +361,26 @@ def _pydantic_utc(iso_ms: str) -> str:
     return f"{head}Z" if frac.strip("0") == "" else f"{head}.{frac}000Z"
 
 
-def _corrections(store: Store, reports: list[dict[str, Any]], count: int, seed: int) -> int:
-    """Correct or retract `count` reports through the audited path (parallel: group commit)."""
-    if count <= 0 or not reports:
+def _corrections(store: Store, sample: list[tuple[str, str]], count: int, seed: int) -> int:
+    """Correct or retract `count` of the sampled (id, kind) reports through the audited path
+    (parallel: group commit)."""
+    if count <= 0 or not sample:
         return 0
     rng = np.random.default_rng(seed + 1)
     # Help requests change through their lifecycle instead; correct the other kinds.
-    others = [r for r in reports if r["kind"] != "help_request"]
+    others = [rid for rid, kind in sample if kind != "help_request"]
     chosen = rng.choice(len(others), size=min(count, len(others)), replace=False)
     targets = [others[int(i)] for i in sorted(chosen)]
 
-    def fix(i_r: tuple[int, dict[str, Any]]) -> int:
-        i, r = i_r
+    def fix(i_id: tuple[int, str]) -> int:
+        i, report_id = i_id
         if i % 4 == 0:
 
             def retract(d: dict[str, Any]) -> dict[str, Any]:
                 d["status"] = "retracted"
                 return d
 
-            store.modify_report(r["id"], retract, actor="staff01", action="retract",
+            store.modify_report(report_id, retract, actor="staff01", action="retract",
                                 reason="重复上报 / duplicate report")  # fmt: skip
         else:
 
@@ -373,7 +388,7 @@ def _corrections(store: Store, reports: list[dict[str, Any]], count: int, seed: 
                 d["people"] = max(0, int(d.get("people") or 0) - 1)
                 return d
 
-            store.modify_report(r["id"], correct, actor="staff01", action="correct",
+            store.modify_report(report_id, correct, actor="staff01", action="correct",
                                 reason="核实人数 / people count checked")  # fmt: skip
         return 1
 
@@ -381,20 +396,117 @@ def _corrections(store: Store, reports: list[dict[str, Any]], count: int, seed: 
         return sum(pool.map(fix, enumerate(targets)))
 
 
-def simulate(store: Store, catalogue: Catalogue, *, events: int, seed: int = 0) -> int:
+# A bulk-load transaction: two of iter_chunks' parts (SQLite: fewer, bigger transactions write
+# the randomly keyed indexes out fewer times; storage/sqlite.py).
+LOAD_PARTS = 2
+# Below this many events the log is built in the calling thread: starting the worker process
+# (a fresh interpreter importing floodpost) costs more than it saves.
+WORKER_MIN_EVENTS = 50_000
+Prepared = tuple[bulk.BulkRows, list[tuple[str, str]]]  # a chunk's rows, its sampled (id, kind)
+
+
+def _prepared(world: _World, events: int, seed: int) -> Iterator[Prepared]:
+    """The log as bulk_load_rows chunks, each with the sample corrections are drawn from (every
+    ~25th report of each part: the same reports whichever process builds the log)."""
+    group: list[tuple[dict[str, Any], str]] = []
+    sample: list[tuple[str, str]] = []
+    parts = 0
+    for part in _iter_chunks(world, events, seed, CHUNK):
+        sample.extend((r["id"], r["kind"]) for r, _ in part[:: max(1, len(part) // 2000)])
+        group.extend(part)
+        parts += 1
+        if parts % LOAD_PARTS == 0:
+            yield bulk.bulk_rows(group, ACTOR), sample
+            group, sample = [], []
+    if group:
+        yield bulk.bulk_rows(group, ACTOR), sample
+
+
+def worker_main(stdin: BinaryIO, stdout: BinaryIO) -> None:
+    """The build process (python -m floodpost.replay.simulate_worker): reads (world, events,
+    seed) pickled from stdin, writes each prepared chunk pickled to stdout, then None; on
+    failure, the traceback as text."""
+    try:
+        world, events, seed = pickle.load(stdin)  # noqa: S301 - from our own parent
+        for item in _prepared(world, events, seed):
+            pickle.dump(item, stdout, protocol=pickle.HIGHEST_PROTOCOL)
+        pickle.dump(None, stdout)
+        stdout.flush()
+    except BrokenPipeError:
+        pass  # the parent stopped reading (its load failed) and reports why
+    except BaseException:
+        pickle.dump(traceback.format_exc(), stdout)
+        stdout.flush()
+
+
+@contextmanager
+def _from_worker(world: _World, events: int, seed: int) -> Iterator[Iterator[Prepared]]:
+    """_prepared(...) built in a worker process. Building and preparing the rows is Python work
+    that holds the GIL; in a thread beside SQLite's inserts it made every inserted row wait for
+    the GIL (the end-to-end load took longer than building, then loading). In its own process it
+    runs on the second core while this one inserts. A plain subprocess rather than
+    multiprocessing: spawn re-runs the caller's main script, fork copies running threads."""
+    package_root = str(Path(floodpost.__file__).resolve().parents[1])
+    env = dict(os.environ)
+    env["PYTHONPATH"] = os.pathsep.join(filter(None, [package_root, env.get("PYTHONPATH")]))
+    proc = subprocess.Popen(  # noqa: S603 - this interpreter, a fixed module
+        [sys.executable, "-m", "floodpost.replay.simulate_worker"],
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        env=env,
+    )
+    assert proc.stdin is not None and proc.stdout is not None  # noqa: S101 - PIPE above
+    out = proc.stdout
+
+    def items() -> Iterator[Prepared]:
+        while True:
+            try:
+                item = pickle.load(out)  # noqa: S301 - our own child's output
+            except EOFError:
+                raise RuntimeError(
+                    f"simulate: the build process ended early (exit {proc.wait()})"
+                ) from None
+            if item is None:
+                return
+            if isinstance(item, str):
+                raise RuntimeError(f"simulate: building the log failed\n{item}")
+            yield item
+
+    try:
+        pickle.dump((world, events, seed), proc.stdin)
+        proc.stdin.close()
+        yield items()
+    finally:
+        out.close()  # a worker still writing gets BrokenPipeError and stops
+        try:
+            proc.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait()
+
+
+def simulate(
+    store: Store, catalogue: Catalogue, *, events: int, seed: int = 0, worker: bool | None = None
+) -> int:
     """Write a synthetic log of exactly `events` events (changes rows); returns that number.
 
-    One bulk_load over the whole log: it builds and prepares the next chunk in this thread while
-    the store's writer inserts the previous one (SQLite works outside the GIL)."""
+    One bulk_load_rows over the whole log. The log is built and turned into rows in a worker
+    process (worker=None: from WORKER_MIN_EVENTS events on) while this process inserts the
+    previous chunk; the result is the same either way."""
     if events < 0:
         raise ValueError("events must be ≥ 0")
-    loaded: list[dict[str, Any]] = []
+    world = _World(catalogue)
+    sample: list[tuple[str, str]] = []
 
-    def log() -> Iterator[tuple[dict[str, Any], str]]:
-        for part in iter_chunks(catalogue, events, seed):
-            loaded.extend(r for r, _ in part[:: max(1, len(part) // 2000)])
-            yield from part
+    def rows(source: Iterator[Prepared]) -> Iterator[bulk.BulkRows]:
+        for prepared, part_sample in source:
+            sample.extend(part_sample)
+            yield prepared
 
-    written = store.bulk_load(log(), actor=ACTOR)
-    written += _corrections(store, loaded, events - written, seed)
+    if worker if worker is not None else events >= WORKER_MIN_EVENTS:
+        with _from_worker(world, events, seed) as source:
+            written = store.bulk_load_rows(rows(source), actor=ACTOR)
+    else:
+        written = store.bulk_load_rows(rows(_prepared(world, events, seed)), actor=ACTOR)
+    written += _corrections(store, sample, events - written, seed)
     return written

@@ -54,6 +54,10 @@ REPORT_COLUMNS = (
     "resolved_ts",  # help requests: when resolved (migration 2), for time-to-resolution figures
 )
 
+# A bulk-load chunk as storage.bulk.bulk_rows prepares it: (reports rows, changes rows,
+# aggregate upsert rows).
+BulkRows = tuple[list[tuple[Any, ...]], list[tuple[Any, ...]], list[tuple[Any, ...]]]
+
 AGG_KEYS = ("hour", "kind", "subtype", "township_code", "zone_id", "village_code", "shelter_id")
 
 # A modification returns the new report, optionally with new reports to create in the same
@@ -243,6 +247,11 @@ class Store(Protocol):
 
     def bulk_load(self, reports: Iterable[tuple[dict[str, Any], str]], *, actor: str | None) -> int:
         """Load many new reports fast (replay, simulate); each still gets its audit row."""
+        ...
+
+    def bulk_load_rows(self, chunks: Iterable[BulkRows], *, actor: str | None) -> int:
+        """bulk_load of reports already turned into rows by storage.bulk.bulk_rows (chunk by
+        chunk, one transaction each), e.g. in another process (replay/simulate.py)."""
         ...
 
     def get_report(self, report_id: str) -> dict[str, Any] | None: ...

@@ -351,9 +351,12 @@ class PostgresStore(SharedReads, AuthTables):
         return self._write(op)
 
     def bulk_load(self, reports: Iterable[tuple[dict[str, Any], str]], *, actor: str | None) -> int:
-        return bulk.pipelined_bulk_load(
-            reports, actor, _BULK_CHUNK, lambda rows: self._writer.submit_nowait(_bulk_op(rows))
-        )
+        return self.bulk_load_rows(bulk.prepared_chunks(reports, actor, _BULK_CHUNK), actor=actor)
+
+    def bulk_load_rows(self, chunks: Iterable[bulk.BulkRows], *, actor: str | None) -> int:
+        # The server inserts in its own process: preparing the next chunk alongside pays here.
+        submit = lambda rows: self._writer.submit_nowait(_bulk_op(rows))  # noqa: E731
+        return bulk.load_chunks(chunks, submit, overlap=True)
 
     def transact(self, work: Callable[[WriteTx], T]) -> T:
         return self.transact_future(work).result()

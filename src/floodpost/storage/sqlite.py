@@ -252,12 +252,17 @@ class SQLiteStore(SharedReads, AuthTables):
         return self._write(op)
 
     def bulk_load(self, reports: Iterable[tuple[dict[str, Any], str]], *, actor: str | None) -> int:
-        return bulk.pipelined_bulk_load(
-            reports,
-            actor,
-            _BULK_CHUNK,
-            lambda rows: self._writer.submit_nowait(_bulk_op(rows, actor)),
-        )
+        chunks = bulk.prepared_chunks(reports, actor, _BULK_CHUNK)
+        return self._load_chunks(chunks, actor, overlap=False)
+
+    def bulk_load_rows(self, chunks: Iterable[bulk.BulkRows], *, actor: str | None) -> int:
+        return self._load_chunks(chunks, actor, overlap=True)
+
+    def _load_chunks(
+        self, chunks: Iterable[bulk.BulkRows], actor: str | None, *, overlap: bool
+    ) -> int:
+        submit = lambda rows: self._writer.submit_nowait(_bulk_op(rows, actor))  # noqa: E731
+        return bulk.load_chunks(chunks, submit, overlap=overlap)
 
     def transact(self, work: Callable[[WriteTx], T]) -> T:
         return self.transact_future(work).result()

@@ -45,7 +45,7 @@ from floodpost.geo.routing import ReportRouter
 from floodpost.live.places import places_from_catalogue
 from floodpost.reports.lifecycle import rescue_id_for
 from floodpost.storage import bulk
-from floodpost.storage.base import Store
+from floodpost.storage.base import Store, dumps
 
 ACTOR = "simulate"
 START_TS = datetime(2017, 6, 23, 16, 0, tzinfo=UTC).timestamp()  # 24 June 00:00 Asia/Shanghai
@@ -76,15 +76,6 @@ CORRECTION_SHARE = 0.002
 CORRECTION_MAX = 2000
 CHUNK = 50_000
 _MASK64 = (1 << 64) - 1
-
-
-# One encoder for every report: json.dumps with options builds a new one per call.
-_CANON = json.JSONEncoder(sort_keys=True, ensure_ascii=False, separators=(",", ":"))
-
-
-def _canon_hash(submitted: dict[str, Any]) -> str:
-    """ReportCreate.content_hash() of the same content (canonical JSON, sha256)."""
-    return hashlib.sha256(_CANON.encode(submitted).encode()).hexdigest()
 
 
 def _iso_z(ts: np.ndarray) -> np.ndarray:
@@ -140,8 +131,14 @@ def _times(rng: np.random.Generator, n: int, span_s: float) -> np.ndarray:
 
 
 def build_reports(catalogue: Catalogue, events: int, seed: int) -> list[tuple[dict[str, Any], str]]:
-    """The final state of every synthetic report, in received order (for bulk_load)."""
-    return [item for chunk in iter_chunks(catalogue, events, seed) for item in chunk]
+    """The final state of every synthetic report, in received order (for bulk_load): each stored
+    body read back, with its content hash."""
+    world = _World(catalogue)
+    return [
+        (json.loads(row[-1]), row[-2])
+        for part in _iter_parts(world, events, seed, CHUNK)
+        for row in part
+    ]
 
 
 def base_count(events: int) -> int:
@@ -149,17 +146,32 @@ def base_count(events: int) -> int:
     return max(0, events - min(int(events * CORRECTION_SHARE), CORRECTION_MAX))
 
 
-def iter_chunks(
-    catalogue: Catalogue, events: int, seed: int, chunk: int = CHUNK
-) -> Iterator[list[tuple[dict[str, Any], str]]]:
-    """The log in received order, `chunk` reports at a time (so writing one chunk can overlap
-    with building the next)."""
-    return _iter_chunks(_World(catalogue), events, seed, chunk)
+Row = tuple[Any, ...]  # storage.base.report_row's: the REPORT_COLUMNS, content hash, JSON body
 
 
-def _iter_chunks(
-    world: _World, events: int, seed: int, chunk: int
-) -> Iterator[list[tuple[dict[str, Any], str]]]:
+class _Json(dict[Any, str]):
+    """The JSON text of each value (as storage.base.dumps writes it), encoded once: the same
+    names, notes and codes recur hundreds of thousands of times."""
+
+    def __missing__(self, value: Any) -> str:
+        text = self[value] = dumps(value)
+        return text
+
+
+_OPEN_TAIL = (
+    ',"resolution":null,"resolved_at":null,"resolved_ts":null,"duplicate_of":null,"rescued":null'
+)
+
+
+def _iter_parts(world: _World, events: int, seed: int, chunk: int) -> Iterator[list[Row]]:
+    """The log in received order as report rows, `chunk` (or a few more) at a time.
+
+    Each report is written straight into its row: the canonical JSON of what the phone sent
+    (for the content hash) and the stored body are put together from JSON fragments instead of
+    building dicts and encoding them twice — most of the build's time went to json's encoder,
+    a third of it formatting the same floats again. The text is what ReportCreate.content_hash()
+    and storage.base.dumps write for the same reports, byte for byte (tests/test_stored_report.py
+    reads the bodies back and compares them with intake's build_stored)."""
     rng = np.random.default_rng(seed)
     target = base_count(events)
     n = target
@@ -207,10 +219,19 @@ def _iter_chunks(
     lon_l, lat_l, people_l, pick_l = lon.tolist(), lat.tolist(), people.tolist(), pick.tolist()
     hexes = [f"{hi & 0x7FFFFFFFFFFFFFFF:016x}{lo & _MASK64:016x}" for hi, lo in ids.tolist()]
     kinds, subtypes, urgencies = KINDS.tolist(), SUBTYPES.tolist(), URGENCIES.tolist()
-    pending: list[tuple[float, str, tuple[dict[str, Any], str]]] = []  # linked rescues, by time
-    out: list[tuple[dict[str, Any], str]] = []
+    j = _Json()
+    codes = [j[c] for c in world.codes]
+    # The routed fields of each village's reports, from township_code to the reporter's name.
+    routed = [
+        f',"township_code":{j[r.township_code]},"zone_id":{j[r.zone_id]},'
+        f'"responsible":{j[r.responsible]},"outside_county":false,"distance_outside_m":0.0,'
+        '"reporter":"'
+        for r in world.routing
+    ]
+    pending: list[tuple[float, str, Row]] = []  # linked rescues, by time
+    out: list[Row] = []
 
-    # Millions of new dicts would trigger the cyclic GC over and over (none are cyclic).
+    # Millions of new tuples would trigger the cyclic GC over and over (none are cyclic).
     enabled = gc.isenabled()
     gc.disable()
     try:
@@ -225,68 +246,69 @@ def _iter_chunks(
             rid = f"{h[:8]}-{h[8:12]}-4{h[13:16]}-{'89ab'[int(h[16], 16) & 3]}{h[17:20]}-{h[20:32]}"
             notes = NOTES[k]
             p = pick_l[i]
-            sub: dict[str, Any] = {
-                "id": rid,
-                "kind": k,
-                "occurred_at": occurred_at[i],
-                "lon": lon_l[i],
-                "lat": lat_l[i],
-                "village_code": world.codes[vi],
-                "people": people_l[i],
-                "note": notes[int(p[0] * len(notes))],
-                "accuracy_m": 10.0 + round(p[1] * 90, 1),
-                "shelter_id": None,
-                "team": None,
-                "subtype": "other",
-                "reservoir_id": None,
-                "reservoir_status": None,
-                "urgency": "normal",
-                "contact": None,
-            }
+            n_people = people_l[i]
+            shelter = team = st = reservoir = reservoir_status = urgency_s = contact = None
             if k == "evacuation":
                 options = world.shelters[vi]
                 if options and p[2] < 0.8:
-                    sub["shelter_id"] = options[int(p[3] * len(options))]
+                    shelter = options[int(p[3] * len(options))]
             elif k == "rescue":
-                sub["team"] = TEAMS[int(p[2] * len(TEAMS))]
+                team = TEAMS[int(p[2] * len(TEAMS))]
             elif k == "incident":
                 st = subtypes[subtype_l[i]]
-                sub["subtype"] = st
-                sub["people"] = 1 if st in ("death", "missing") else 0
+                n_people = 1 if st in ("death", "missing") else 0
                 if st in RESERVOIR_SUBTYPES and world.reservoirs[vi]:
                     options = world.reservoirs[vi]
-                    sub["reservoir_id"] = options[int(p[2] * len(options))]
+                    reservoir = options[int(p[2] * len(options))]
                     statuses = STATUS_BY_SUBTYPE[st]
-                    sub["reservoir_status"] = statuses[int(p[3] * len(statuses))]
+                    reservoir_status = statuses[int(p[3] * len(statuses))]
             else:
-                sub["urgency"] = urgencies[urgency_l[i]]
-                sub["contact"] = f"示例 139-0000-{int(h[-4:], 16) % 10000:04d}"
-            chash = _canon_hash(sub)
-            stored = dict(sub)
-            stored.update(
-                occurred_ts=occurred_l[i],
-                received_at=received_at[i],
-                received_ts=rts,
-                updated_at=received_at[i],
-                updated_ts=rts,
-                township_code=routing.township_code,
-                zone_id=routing.zone_id,
-                responsible=routing.responsible,
-                outside_county=False,
-                distance_outside_m=0.0,
-                reporter=f"field{(vi * 7 + int(p[1] * 5)) % 400:03d}",
-                status="active",
-                version=1,
+                urgency_s = urgencies[urgency_l[i]]
+                contact = f"示例 139-0000-{int(h[-4:], 16) % 10000:04d}"
+            lon_s, lat_s = repr(lon_l[i]), repr(lat_l[i])
+            note, accuracy, oa = j[notes[int(p[0] * len(notes))]], repr(10.0 + round(p[1] * 90, 1)), occurred_at[i]  # fmt: skip
+            contact_s, shelter_s, team_s = j[contact], j[shelter], j[team]
+            reservoir_s, status_s = j[reservoir], j[reservoir_status]
+            canonical = (
+                f'{{"accuracy_m":{accuracy},"contact":{contact_s},"id":"{rid}","kind":"{k}",'
+                f'"lat":{lat_s},"lon":{lon_s},"note":{note},"occurred_at":"{oa}",'
+                f'"people":{n_people},"reservoir_id":{reservoir_s},'
+                f'"reservoir_status":{status_s},"shelter_id":{shelter_s},'
+                f'"subtype":{j[st or "other"]},"team":{team_s},'
+                f'"urgency":{j[urgency_s or "normal"]},"village_code":{codes[vi]}}}'
             )
-            if k != "incident":
-                stored.update(subtype=None, reservoir_id=None, reservoir_status=None)
-            if k != "help_request":
-                stored.update(urgency=None, contact=None)
-            else:
-                rescue = _lifecycle(stored, log_end, p, rng_value=delay_l[i])
+            chash = hashlib.sha256(canonical.encode()).hexdigest()
+            head = (
+                f'{{"id":"{rid}","kind":"{k}","occurred_at":"{oa}","lon":{lon_s},"lat":{lat_s},'
+                f'"village_code":{codes[vi]},"people":{n_people},"note":{note},'
+                f'"accuracy_m":{accuracy},"shelter_id":{shelter_s},"team":{team_s},'
+                f'"subtype":{j[st]},"reservoir_id":{reservoir_s},"reservoir_status":{status_s},'
+                f'"urgency":{j[urgency_s]},"contact":{contact_s},'
+                f'"occurred_ts":{occurred_l[i]!r},"received_at":"{received_at[i]}",'
+                f'"received_ts":{rts!r},"updated_at":"'
+            )
+            reporter = f"field{(vi * 7 + int(p[1] * 5)) % 400:03d}"
+            state = resolved_ts = None
+            updated_ts, updated_at, version, tail = rts, received_at[i], 1, ""
+            if k == "help_request":
+                state, resolved, tail, rescue = _lifecycle(
+                    rts, log_end, p, delay_l[i], rid, j, n_people, (lon_s, lat_s, vi)
+                )
+                if resolved is not None:
+                    resolved_ts = updated_ts = resolved[0]
+                    updated_at, version = resolved[1], 4
                 if rescue is not None:
-                    heapq.heappush(pending, (rescue[0]["received_ts"], rescue[0]["id"], rescue))
-            out.append((stored, chash))
+                    linked = _rescue_row(rescue, world, j, codes, routed)
+                    heapq.heappush(pending, (linked[4], linked[0], linked))
+            body = (
+                f'{head}{updated_at}","updated_ts":{updated_ts!r}{routed[vi]}{reporter}",'
+                f'"status":"active","version":{version}{tail}}}'
+            )
+            out.append(
+                (rid, k, st, occurred_l[i], rts, updated_ts, lon_l[i], lat_l[i],
+                 world.codes[vi], routing.township_code, routing.zone_id, shelter, reservoir,
+                 n_people, "active", state, reporter, version, resolved_ts, chash, body)
+            )  # fmt: skip
             if len(out) >= chunk:
                 yield out
                 out = []
@@ -299,56 +321,85 @@ def _iter_chunks(
             gc.enable()
 
 
+# A 'rescued N' resolution's linked rescue, before it is written: (its id, the help request's
+# id, resolution time and its text, team, people, lon text, lat text, village index).
+_Rescue = tuple[str, str, float, str, str, int, str, str, int]
+
+
 def _lifecycle(
-    r: dict[str, Any], log_end: float, pick: list[float], rng_value: float
-) -> tuple[dict[str, Any], str] | None:
-    """Put a help request into a lifecycle state by its age at the end of the log; a 'rescued'
-    resolution returns its linked rescue report."""
-    t0 = r["received_ts"]
+    t0: float,
+    log_end: float,
+    pick: list[float],
+    rng_value: float,
+    rid: str,
+    j: _Json,
+    people: int,
+    place: tuple[str, str, int],
+) -> tuple[str, tuple[float, str] | None, str, _Rescue | None]:
+    """A help request's lifecycle state by its age at the end of the log: (state, resolution
+    time and its text or None, the body's lifecycle fields, the linked rescue of a 'rescued'
+    resolution).
+
+    The fields come in the order the stored dict gets them (kept from when it was built with
+    dict.update): state to rescued, then the times of each step taken, then rescue_id."""
     age = log_end - t0
     team = TEAMS[int(pick[3] * len(TEAMS))]
-    r.update(state="new", assignee=None, resolution=None, resolved_at=None, resolved_ts=None,
-             duplicate_of=None, rescued=None)  # fmt: skip
     step = 300 + (rng_value % 1500)
     if age < OPEN_WINDOW_S:
         phase = int(pick[2] * 3)  # new / assigned / en_route
         if phase == 0 or age < step:
-            return None
-        r.update(state="assigned", assignee=team, assigned_ts=t0 + step, state_ts=t0 + step)
+            return "new", None, f',"state":"new","assignee":null{_OPEN_TAIL}', None
+        assigned = repr(t0 + step)
         if phase == 2 and age > 2 * step:
-            r.update(state="en_route", en_route_ts=t0 + 2 * step, state_ts=t0 + 2 * step)
-        return None
+            en_route = repr(t0 + 2 * step)
+            times = f',"assigned_ts":{assigned},"state_ts":{en_route},"en_route_ts":{en_route}'
+            return "en_route", None, f',"state":"en_route","assignee":{j[team]}{_OPEN_TAIL}{times}', None  # fmt: skip
+        times = f',"assigned_ts":{assigned},"state_ts":{assigned}'
+        return "assigned", None, f',"state":"assigned","assignee":{j[team]}{_OPEN_TAIL}{times}', None  # fmt: skip
     done = t0 + 3 * step + (pick[0] * 4 * 3600)
-    done_at = _iso1(done)  # formatted once: it is four fields of the request and its rescue
-    r.update(state="resolved", assignee=team, assigned_ts=t0 + step, en_route_ts=t0 + 2 * step,
-             state_ts=done, resolved_ts=done, resolved_at=done_at, updated_ts=done,
-             updated_at=done_at, version=4)  # fmt: skip
+    done_s, done_at = repr(done), _iso1(done)
+    head = f',"state":"resolved","assignee":{j[team]}'
+    times = f',"assigned_ts":{t0 + step!r},"en_route_ts":{t0 + 2 * step!r},"state_ts":{done_s}'
+    resolved = f'"resolved_at":"{done_at}","resolved_ts":{done_s},"duplicate_of":null'
     if pick[2] < 0.6:
-        n = max(1, int(r["people"]))
-        r.update(resolution="rescued", rescued=n)
-        rescue_id = rescue_id_for(r["id"])
-        r["rescue_id"] = rescue_id
-        # The rescue's occurred_at as the API stores it: parsed, then written by pydantic
-        # ("...:40Z" on a whole second, "...:40.123000Z" otherwise), and occurred_ts read from it.
-        occurred_at = _pydantic_utc(done_at)
-        occurred_ts = datetime.fromisoformat(occurred_at).timestamp()
-        sub = {"id": rescue_id, "kind": "rescue", "occurred_at": occurred_at, "lon": r["lon"],
-               "lat": r["lat"], "village_code": r["village_code"], "people": n, "note": "",
-               "accuracy_m": None, "shelter_id": None, "team": team, "subtype": "other",
-               "reservoir_id": None, "reservoir_status": None, "urgency": "normal",
-               "contact": None}  # fmt: skip
-        chash = _canon_hash(sub)
-        rescue = dict(sub)
-        rescue.update(
-            occurred_ts=occurred_ts, received_at=done_at, received_ts=done, updated_at=done_at,
-            updated_ts=done, township_code=r["township_code"], zone_id=r["zone_id"],
-            responsible=r["responsible"], outside_county=False, distance_outside_m=0.0,
-            reporter=ACTOR, status="active", version=1, subtype=None, reservoir_id=None,
-            reservoir_status=None, urgency=None, contact=None, help_request_id=r["id"],
-        )  # fmt: skip
-        return rescue, chash
-    r["resolution"] = "not_needed" if pick[2] < 0.9 else "duplicate"
-    return None
+        n = max(1, int(people))
+        rescue_id = rescue_id_for(rid)
+        tail = f'{head},"resolution":"rescued",{resolved},"rescued":{n}{times},"rescue_id":"{rescue_id}"'  # fmt: skip
+        return "resolved", (done, done_at), tail, (rescue_id, rid, done, done_at, team, n, *place)
+    resolution = "not_needed" if pick[2] < 0.9 else "duplicate"
+    return "resolved", (done, done_at), f'{head},"resolution":"{resolution}",{resolved},"rescued":null{times}', None  # fmt: skip
+
+
+def _rescue_row(
+    rescue: _Rescue, world: _World, j: _Json, codes: list[str], routed: list[str]
+) -> Row:
+    """The rescue report a 'rescued N' resolution creates, as the API stores it."""
+    rescue_id, help_id, done, done_at, team, n, lon_s, lat_s, vi = rescue
+    # Its occurred_at as the API stores it: parsed, then written by pydantic ("...:40Z" on a
+    # whole second, "...:40.123000Z" otherwise), and occurred_ts read from it.
+    occurred_at = _pydantic_utc(done_at)
+    occurred_ts = datetime.fromisoformat(occurred_at).timestamp()
+    canonical = (
+        f'{{"accuracy_m":null,"contact":null,"id":"{rescue_id}","kind":"rescue","lat":{lat_s},'
+        f'"lon":{lon_s},"note":"","occurred_at":"{occurred_at}","people":{n},'
+        f'"reservoir_id":null,"reservoir_status":null,"shelter_id":null,"subtype":"other",'
+        f'"team":{j[team]},"urgency":"normal","village_code":{codes[vi]}}}'
+    )
+    body = (
+        f'{{"id":"{rescue_id}","kind":"rescue","occurred_at":"{occurred_at}","lon":{lon_s},'
+        f'"lat":{lat_s},"village_code":{codes[vi]},"people":{n},"note":"","accuracy_m":null,'
+        f'"shelter_id":null,"team":{j[team]},"subtype":null,"reservoir_id":null,'
+        f'"reservoir_status":null,"urgency":null,"contact":null,"occurred_ts":{occurred_ts!r},'
+        f'"received_at":"{done_at}","received_ts":{done!r},"updated_at":"{done_at}",'
+        f'"updated_ts":{done!r}{routed[vi]}{ACTOR}","status":"active","version":1,'
+        f'"help_request_id":"{help_id}"}}'
+    )
+    routing = world.routing[vi]
+    return (
+        rescue_id, "rescue", None, occurred_ts, done, done, float(lon_s), float(lat_s),
+        world.codes[vi], routing.township_code, routing.zone_id, None, None, n, "active", None,
+        ACTOR, 1, None, hashlib.sha256(canonical.encode()).hexdigest(), body,
+    )  # fmt: skip
 
 
 def _iso1(ts: float) -> str:
@@ -396,7 +447,7 @@ def _corrections(store: Store, sample: list[tuple[str, str]], count: int, seed: 
         return sum(pool.map(fix, enumerate(targets)))
 
 
-# A bulk-load transaction: two of iter_chunks' parts (SQLite: fewer, bigger transactions write
+# A bulk-load transaction: two of _iter_parts' parts (SQLite: fewer, bigger transactions write
 # the randomly keyed indexes out fewer times; storage/sqlite.py).
 LOAD_PARTS = 2
 # Below this many events the log is built in the calling thread: starting the worker process
@@ -408,18 +459,18 @@ Prepared = tuple[bulk.BulkRows, list[tuple[str, str]]]  # a chunk's rows, its sa
 def _prepared(world: _World, events: int, seed: int) -> Iterator[Prepared]:
     """The log as bulk_load_rows chunks, each with the sample corrections are drawn from (every
     ~25th report of each part: the same reports whichever process builds the log)."""
-    group: list[tuple[dict[str, Any], str]] = []
+    group: list[Row] = []
     sample: list[tuple[str, str]] = []
     parts = 0
-    for part in _iter_chunks(world, events, seed, CHUNK):
-        sample.extend((r["id"], r["kind"]) for r, _ in part[:: max(1, len(part) // 2000)])
+    for part in _iter_parts(world, events, seed, CHUNK):
+        sample.extend((row[0], row[1]) for row in part[:: max(1, len(part) // 2000)])
         group.extend(part)
         parts += 1
         if parts % LOAD_PARTS == 0:
-            yield bulk.bulk_rows(group, ACTOR), sample
+            yield bulk.from_report_rows(group, ACTOR), sample
             group, sample = [], []
     if group:
-        yield bulk.bulk_rows(group, ACTOR), sample
+        yield bulk.from_report_rows(group, ACTOR), sample
 
 
 def worker_main(stdin: BinaryIO, stdout: BinaryIO) -> None:

@@ -207,17 +207,21 @@ def _iter_parts(world: _World, events: int, seed: int, chunk: int) -> Iterator[l
     order = np.flatnonzero(keep)
     order = order[np.argsort(received[order], kind="stable")]
 
-    occurred_at = _iso_local(occurred).tolist()
-    received_at = _iso_z(received).tolist()
-    # Plain lists: indexing a numpy array per element costs more than the rest of the loop.
-    kind_l, village_l, subtype_l, urgency_l = (
-        kind.tolist(), village.tolist(), subtype.tolist(), urgency.tolist()
-    )  # fmt: skip
-    # occurred_at is written to the second, and occurred_ts is read back from it (build_stored).
-    occurred_l, received_l = np.floor(occurred).tolist(), received.tolist()
-    delay_l = delay.tolist()
-    lon_l, lat_l, people_l, pick_l = lon.tolist(), lat.tolist(), people.tolist(), pick.tolist()
-    hexes = [f"{hi & 0x7FFFFFFFFFFFFFFF:016x}{lo & _MASK64:016x}" for hi, lo in ids.tolist()]
+    def columns(idx: np.ndarray) -> tuple[list[Any], ...]:
+        """The values of reports `idx` as plain lists (indexing a numpy array per element costs
+        more than the rest of the loop), formatted a slice at a time: formatting the whole
+        million up front held the first chunk — and the database — back by 6 s."""
+        occurred_i, received_i = occurred[idx], received[idx]
+        return (
+            _iso_local(occurred_i).tolist(), _iso_z(received_i).tolist(),
+            kind[idx].tolist(), village[idx].tolist(), subtype[idx].tolist(),
+            urgency[idx].tolist(),
+            # occurred_at is written to the second; occurred_ts is read back from it.
+            np.floor(occurred_i).tolist(), received_i.tolist(), delay[idx].tolist(),
+            lon[idx].tolist(), lat[idx].tolist(), people[idx].tolist(), pick[idx].tolist(),
+            [f"{hi & 0x7FFFFFFFFFFFFFFF:016x}{lo & _MASK64:016x}" for hi, lo in ids[idx].tolist()],
+        )  # fmt: skip
+
     kinds, subtypes, urgencies = KINDS.tolist(), SUBTYPES.tolist(), URGENCIES.tolist()
     j = _Json()
     codes = [j[c] for c in world.codes]
@@ -235,83 +239,88 @@ def _iter_parts(world: _World, events: int, seed: int, chunk: int) -> Iterator[l
     enabled = gc.isenabled()
     gc.disable()
     try:
-        for i in order.tolist():
-            rts = received_l[i]
-            while pending and pending[0][0] <= rts:
-                out.append(heapq.heappop(pending)[2])
-            k = kinds[kind_l[i]]
-            vi = village_l[i]
-            routing = world.routing[vi]
-            h = hexes[i]
-            rid = f"{h[:8]}-{h[8:12]}-4{h[13:16]}-{'89ab'[int(h[16], 16) & 3]}{h[17:20]}-{h[20:32]}"
-            notes = NOTES[k]
-            p = pick_l[i]
-            n_people = people_l[i]
-            shelter = team = st = reservoir = reservoir_status = urgency_s = contact = None
-            if k == "evacuation":
-                options = world.shelters[vi]
-                if options and p[2] < 0.8:
-                    shelter = options[int(p[3] * len(options))]
-            elif k == "rescue":
-                team = TEAMS[int(p[2] * len(TEAMS))]
-            elif k == "incident":
-                st = subtypes[subtype_l[i]]
-                n_people = 1 if st in ("death", "missing") else 0
-                if st in RESERVOIR_SUBTYPES and world.reservoirs[vi]:
-                    options = world.reservoirs[vi]
-                    reservoir = options[int(p[2] * len(options))]
-                    statuses = STATUS_BY_SUBTYPE[st]
-                    reservoir_status = statuses[int(p[3] * len(statuses))]
-            else:
-                urgency_s = urgencies[urgency_l[i]]
-                contact = f"示例 139-0000-{int(h[-4:], 16) % 10000:04d}"
-            lon_s, lat_s = repr(lon_l[i]), repr(lat_l[i])
-            note, accuracy, oa = j[notes[int(p[0] * len(notes))]], repr(10.0 + round(p[1] * 90, 1)), occurred_at[i]  # fmt: skip
-            contact_s, shelter_s, team_s = j[contact], j[shelter], j[team]
-            reservoir_s, status_s = j[reservoir], j[reservoir_status]
-            canonical = (
-                f'{{"accuracy_m":{accuracy},"contact":{contact_s},"id":"{rid}","kind":"{k}",'
-                f'"lat":{lat_s},"lon":{lon_s},"note":{note},"occurred_at":"{oa}",'
-                f'"people":{n_people},"reservoir_id":{reservoir_s},'
-                f'"reservoir_status":{status_s},"shelter_id":{shelter_s},'
-                f'"subtype":{j[st or "other"]},"team":{team_s},'
-                f'"urgency":{j[urgency_s or "normal"]},"village_code":{codes[vi]}}}'
-            )
-            chash = hashlib.sha256(canonical.encode()).hexdigest()
-            head = (
-                f'{{"id":"{rid}","kind":"{k}","occurred_at":"{oa}","lon":{lon_s},"lat":{lat_s},'
-                f'"village_code":{codes[vi]},"people":{n_people},"note":{note},'
-                f'"accuracy_m":{accuracy},"shelter_id":{shelter_s},"team":{team_s},'
-                f'"subtype":{j[st]},"reservoir_id":{reservoir_s},"reservoir_status":{status_s},'
-                f'"urgency":{j[urgency_s]},"contact":{contact_s},'
-                f'"occurred_ts":{occurred_l[i]!r},"received_at":"{received_at[i]}",'
-                f'"received_ts":{rts!r},"updated_at":"'
-            )
-            reporter = f"field{(vi * 7 + int(p[1] * 5)) % 400:03d}"
-            state = resolved_ts = None
-            updated_ts, updated_at, version, tail = rts, received_at[i], 1, ""
-            if k == "help_request":
-                state, resolved, tail, rescue = _lifecycle(
-                    rts, log_end, p, delay_l[i], rid, j, n_people, (lon_s, lat_s, vi)
-                )
-                if resolved is not None:
-                    resolved_ts = updated_ts = resolved[0]
-                    updated_at, version = resolved[1], 4
-                if rescue is not None:
-                    linked = _rescue_row(rescue, world, j, codes, routed)
-                    heapq.heappush(pending, (linked[4], linked[0], linked))
-            body = (
-                f'{head}{updated_at}","updated_ts":{updated_ts!r}{routed[vi]}{reporter}",'
-                f'"status":"active","version":{version}{tail}}}'
-            )
-            out.append(
-                (rid, k, st, occurred_l[i], rts, updated_ts, lon_l[i], lat_l[i],
-                 world.codes[vi], routing.township_code, routing.zone_id, shelter, reservoir,
-                 n_people, "active", state, reporter, version, resolved_ts, chash, body)
+        for start in range(0, len(order), chunk):
+            (occurred_at, received_at, kind_l, village_l, subtype_l, urgency_l, occurred_l,
+             received_l, delay_l, lon_l, lat_l, people_l, pick_l, hexes) = columns(
+                order[start : start + chunk]
             )  # fmt: skip
-            if len(out) >= chunk:
-                yield out
-                out = []
+            for i in range(len(hexes)):
+                rts = received_l[i]
+                while pending and pending[0][0] <= rts:
+                    out.append(heapq.heappop(pending)[2])
+                k = kinds[kind_l[i]]
+                vi = village_l[i]
+                routing = world.routing[vi]
+                h = hexes[i]
+                rid = f"{h[:8]}-{h[8:12]}-4{h[13:16]}-{'89ab'[int(h[16], 16) & 3]}{h[17:20]}-{h[20:32]}"
+                notes = NOTES[k]
+                p = pick_l[i]
+                n_people = people_l[i]
+                shelter = team = st = reservoir = reservoir_status = urgency_s = contact = None
+                if k == "evacuation":
+                    options = world.shelters[vi]
+                    if options and p[2] < 0.8:
+                        shelter = options[int(p[3] * len(options))]
+                elif k == "rescue":
+                    team = TEAMS[int(p[2] * len(TEAMS))]
+                elif k == "incident":
+                    st = subtypes[subtype_l[i]]
+                    n_people = 1 if st in ("death", "missing") else 0
+                    if st in RESERVOIR_SUBTYPES and world.reservoirs[vi]:
+                        options = world.reservoirs[vi]
+                        reservoir = options[int(p[2] * len(options))]
+                        statuses = STATUS_BY_SUBTYPE[st]
+                        reservoir_status = statuses[int(p[3] * len(statuses))]
+                else:
+                    urgency_s = urgencies[urgency_l[i]]
+                    contact = f"示例 139-0000-{int(h[-4:], 16) % 10000:04d}"
+                lon_s, lat_s = repr(lon_l[i]), repr(lat_l[i])
+                note, accuracy, oa = j[notes[int(p[0] * len(notes))]], repr(10.0 + round(p[1] * 90, 1)), occurred_at[i]  # fmt: skip
+                contact_s, shelter_s, team_s = j[contact], j[shelter], j[team]
+                reservoir_s, status_s = j[reservoir], j[reservoir_status]
+                canonical = (
+                    f'{{"accuracy_m":{accuracy},"contact":{contact_s},"id":"{rid}","kind":"{k}",'
+                    f'"lat":{lat_s},"lon":{lon_s},"note":{note},"occurred_at":"{oa}",'
+                    f'"people":{n_people},"reservoir_id":{reservoir_s},'
+                    f'"reservoir_status":{status_s},"shelter_id":{shelter_s},'
+                    f'"subtype":{j[st or "other"]},"team":{team_s},'
+                    f'"urgency":{j[urgency_s or "normal"]},"village_code":{codes[vi]}}}'
+                )
+                chash = hashlib.sha256(canonical.encode()).hexdigest()
+                head = (
+                    f'{{"id":"{rid}","kind":"{k}","occurred_at":"{oa}","lon":{lon_s},"lat":{lat_s},'
+                    f'"village_code":{codes[vi]},"people":{n_people},"note":{note},'
+                    f'"accuracy_m":{accuracy},"shelter_id":{shelter_s},"team":{team_s},'
+                    f'"subtype":{j[st]},"reservoir_id":{reservoir_s},"reservoir_status":{status_s},'
+                    f'"urgency":{j[urgency_s]},"contact":{contact_s},'
+                    f'"occurred_ts":{occurred_l[i]!r},"received_at":"{received_at[i]}",'
+                    f'"received_ts":{rts!r},"updated_at":"'
+                )
+                reporter = f"field{(vi * 7 + int(p[1] * 5)) % 400:03d}"
+                state = resolved_ts = None
+                updated_ts, updated_at, version, tail = rts, received_at[i], 1, ""
+                if k == "help_request":
+                    state, resolved, tail, rescue = _lifecycle(
+                        rts, log_end, p, delay_l[i], rid, j, n_people, (lon_s, lat_s, vi)
+                    )
+                    if resolved is not None:
+                        resolved_ts = updated_ts = resolved[0]
+                        updated_at, version = resolved[1], 4
+                    if rescue is not None:
+                        linked = _rescue_row(rescue, world, j, codes, routed)
+                        heapq.heappush(pending, (linked[4], linked[0], linked))
+                body = (
+                    f'{head}{updated_at}","updated_ts":{updated_ts!r}{routed[vi]}{reporter}",'
+                    f'"status":"active","version":{version}{tail}}}'
+                )
+                out.append(
+                    (rid, k, st, occurred_l[i], rts, updated_ts, lon_l[i], lat_l[i],
+                     world.codes[vi], routing.township_code, routing.zone_id, shelter, reservoir,
+                     n_people, "active", state, reporter, version, resolved_ts, chash, body)
+                )  # fmt: skip
+                if len(out) >= chunk:
+                    yield out
+                    out = []
         while pending:
             out.append(heapq.heappop(pending)[2])
         if out:

@@ -1,9 +1,12 @@
 """`floodpost simulate`: a large, realistic synthetic flood log, deterministic for a seed.
 
 For benchmarks and load tests (the live map with 100,000 events, review statistics over a
-million). Built with numpy in one pass, routed by village (each report carries the village chosen
+million). Drawn with numpy in one pass, routed by village (each report carries the village chosen
 in the form, so routing is a dictionary lookup, as `ReportRouter.route` answers for a village
-code), and written through `store.bulk_load` in the order the command post received it.
+code), each report written straight into its row (content hash and stored body as text), and
+loaded through `store.bulk_load_rows` in the order the command post received it — the rows built
+in a worker process while this one inserts the previous chunk (1,000,000 events: see
+bench/README.md, bench_simulate.py).
 
 The log:
 - all four kinds (evacuation 45 %, help request 22 %, incident 18 %, rescue 15 %), from villages

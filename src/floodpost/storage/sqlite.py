@@ -253,16 +253,16 @@ class SQLiteStore(SharedReads, AuthTables):
 
     def bulk_load(self, reports: Iterable[tuple[dict[str, Any], str]], *, actor: str | None) -> int:
         chunks = bulk.prepared_chunks(reports, actor, _BULK_CHUNK)
-        return self._load_chunks(chunks, actor, overlap=False)
+        submit = lambda rows: self._writer.submit_nowait(_bulk_op(rows, actor))  # noqa: E731
+        return bulk.load_chunks(chunks, submit, overlap=False)
 
     def bulk_load_rows(self, chunks: Iterable[bulk.BulkRows], *, actor: str | None) -> int:
-        return self._load_chunks(chunks, actor, overlap=True)
-
-    def _load_chunks(
-        self, chunks: Iterable[bulk.BulkRows], actor: str | None, *, overlap: bool
-    ) -> int:
-        submit = lambda rows: self._writer.submit_nowait(_bulk_op(rows, actor))  # noqa: E731
-        return bulk.load_chunks(chunks, submit, overlap=overlap)
+        # One transaction for the whole load, the writer taking each chunk as it comes (from
+        # simulate's worker process): randomly keyed index pages (report ids in reports and in
+        # the audit log's index) go to the WAL once instead of once per chunk. 1,000,000 events:
+        # 30 s of inserts in one transaction, 36 s in 100,000-report transactions.
+        written: int = self._writer.submit_nowait(_bulk_stream_op(chunks, actor)).result()
+        return written
 
     def transact(self, work: Callable[[WriteTx], T]) -> T:
         return self.transact_future(work).result()
@@ -316,5 +316,14 @@ def _bulk_op(prepared: bulk.BulkRows, actor: str | None) -> _Op:
         conn.execute(_BULK_CHANGES, (actor, before))
         conn.executemany(common.UPSERT_AGG, sums)
         return len(rows)
+
+    return op
+
+
+def _bulk_stream_op(chunks: Iterable[bulk.BulkRows], actor: str | None) -> _Op:
+    """Every chunk in the writer's one transaction: all of the load or none of it."""
+
+    def op(conn: sqlite3.Connection) -> int:
+        return sum(_bulk_op(prepared, actor)(conn) for prepared in chunks)
 
     return op

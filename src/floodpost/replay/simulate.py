@@ -28,21 +28,13 @@ import gc
 import hashlib
 import heapq
 import json
-import os
-import pickle
-import subprocess
-import sys
-import traceback
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
-from contextlib import contextmanager
 from datetime import UTC, datetime
-from pathlib import Path
-from typing import Any, BinaryIO
+from typing import Any
 
 import numpy as np
 
-import floodpost
 from floodpost.geo.catalogue import Catalogue
 from floodpost.geo.routing import ReportRouter
 from floodpost.live.places import places_from_catalogue
@@ -468,7 +460,7 @@ WORKER_MIN_EVENTS = 50_000
 Prepared = tuple[bulk.BulkRows, list[tuple[str, str]]]  # a chunk's rows, its sampled (id, kind)
 
 
-def _prepared(world: _World, events: int, seed: int) -> Iterator[Prepared]:
+def prepared(world: _World, events: int, seed: int) -> Iterator[Prepared]:
     """The log as bulk_load_rows chunks, each with the sample corrections are drawn from (every
     ~25th report of each part: the same reports whichever process builds the log)."""
     group: list[Row] = []
@@ -483,69 +475,6 @@ def _prepared(world: _World, events: int, seed: int) -> Iterator[Prepared]:
             group, sample = [], []
     if group:
         yield bulk.from_report_rows(group, ACTOR), sample
-
-
-def worker_main(stdin: BinaryIO, stdout: BinaryIO) -> None:
-    """The build process (python -m floodpost.replay.simulate_worker): reads (world, events,
-    seed) pickled from stdin, writes each prepared chunk pickled to stdout, then None; on
-    failure, the traceback as text."""
-    try:
-        world, events, seed = pickle.load(stdin)  # noqa: S301 - from our own parent
-        for item in _prepared(world, events, seed):
-            pickle.dump(item, stdout, protocol=pickle.HIGHEST_PROTOCOL)
-        pickle.dump(None, stdout)
-        stdout.flush()
-    except BrokenPipeError:
-        pass  # the parent stopped reading (its load failed) and reports why
-    except BaseException:
-        pickle.dump(traceback.format_exc(), stdout)
-        stdout.flush()
-
-
-@contextmanager
-def _from_worker(world: _World, events: int, seed: int) -> Iterator[Iterator[Prepared]]:
-    """_prepared(...) built in a worker process. Building and preparing the rows is Python work
-    that holds the GIL; in a thread beside SQLite's inserts it made every inserted row wait for
-    the GIL (the end-to-end load took longer than building, then loading). In its own process it
-    runs on the second core while this one inserts. A plain subprocess rather than
-    multiprocessing: spawn re-runs the caller's main script, fork copies running threads."""
-    package_root = str(Path(floodpost.__file__).resolve().parents[1])
-    env = dict(os.environ)
-    env["PYTHONPATH"] = os.pathsep.join(filter(None, [package_root, env.get("PYTHONPATH")]))
-    proc = subprocess.Popen(  # noqa: S603 - this interpreter, a fixed module
-        [sys.executable, "-m", "floodpost.replay.simulate_worker"],
-        stdin=subprocess.PIPE,
-        stdout=subprocess.PIPE,
-        env=env,
-    )
-    assert proc.stdin is not None and proc.stdout is not None  # noqa: S101 - PIPE above
-    out = proc.stdout
-
-    def items() -> Iterator[Prepared]:
-        while True:
-            try:
-                item = pickle.load(out)  # noqa: S301 - our own child's output
-            except EOFError:
-                raise RuntimeError(
-                    f"simulate: the build process ended early (exit {proc.wait()})"
-                ) from None
-            if item is None:
-                return
-            if isinstance(item, str):
-                raise RuntimeError(f"simulate: building the log failed\n{item}")
-            yield item
-
-    try:
-        pickle.dump((world, events, seed), proc.stdin)
-        proc.stdin.close()
-        yield items()
-    finally:
-        out.close()  # a worker still writing gets BrokenPipeError and stops
-        try:
-            proc.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait()
 
 
 def simulate(
@@ -567,9 +496,11 @@ def simulate(
             yield prepared
 
     if worker if worker is not None else events >= WORKER_MIN_EVENTS:
-        with _from_worker(world, events, seed) as source:
+        from floodpost.replay.simulate_worker import from_worker  # it imports this module
+
+        with from_worker(world, events, seed) as source:
             written = store.bulk_load_rows(rows(source), actor=ACTOR)
     else:
-        written = store.bulk_load_rows(rows(_prepared(world, events, seed)), actor=ACTOR)
+        written = store.bulk_load_rows(rows(prepared(world, events, seed)), actor=ACTOR)
     written += _corrections(store, sample, events - written, seed)
     return written

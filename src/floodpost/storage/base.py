@@ -251,8 +251,8 @@ class Store(Protocol):
 
     def bulk_load_rows(self, chunks: Iterable[BulkRows], *, actor: str | None) -> int:
         """bulk_load of reports already turned into rows by storage.bulk.bulk_rows, chunk by
-        chunk, e.g. in another process (replay/simulate.py). SQLite writes them all in one
-        transaction, PostgreSQL one transaction per chunk; durable when it returns."""
+        chunk, e.g. in another process (replay/simulate.py); one transaction per chunk, all
+        durable when it returns."""
         ...
 
     def get_report(self, report_id: str) -> dict[str, Any] | None: ...

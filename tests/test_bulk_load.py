@@ -131,5 +131,8 @@ def test_bulk_load_rows_keeps_whole_chunks_when_its_source_fails(store, catalogu
     assert store.last_change_seq() == 1000
     (agg,) = store.read("SELECT SUM(reports) AS n FROM agg")
     assert int(agg["n"]) == sum(1 for r, _ in items[:1000] if r["status"] == "active")
-    assert store.bulk_load_rows([bulk_mod.bulk_rows(items[1000:], "sim")], actor="sim") == len(items) - 1000
+    assert (
+        store.bulk_load_rows([bulk_mod.bulk_rows(items[1000:], "sim")], actor="sim")
+        == len(items) - 1000
+    )
     assert store.last_change_seq() == len(items)

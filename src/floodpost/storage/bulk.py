@@ -1,6 +1,7 @@
-"""Bulk loads (replay, simulate): many new reports prepared in the calling thread while the
-store's writer inserts the previous chunk. Shared by both backends; the insert itself (executemany
-on SQLite, COPY on PostgreSQL) is the backend's."""
+"""Bulk loads (replay, simulate): many new reports turned into rows chunk by chunk (in the
+calling thread, or in simulate's worker process) and handed to the store's writer, one
+transaction per chunk. Shared by both backends; the insert itself (executemany on SQLite, COPY on
+PostgreSQL) is the backend's."""
 
 from __future__ import annotations
 

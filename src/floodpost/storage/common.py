@@ -150,6 +150,20 @@ def user_params(user: User) -> tuple[Any, ...]:
 
 MAX_BATCH = 512
 Op = Callable[[Any], Any]  # op(connection) -> value, run on the writer thread
+Outcome = tuple[Any, BaseException | None]  # an op's value, or the error it raised
+
+
+class Pipelined(Protocol):
+    """An op whose statements can be sent without waiting for their answers (PostgreSQL's
+    pipeline mode), so a group of them costs one round trip instead of two per op. `send(conn)`
+    queues the statements and returns `finish`, which reads the answers and returns the op's
+    value or raises. `finish` may raise only when the op changed nothing (a create that found
+    another report under its id), so no savepoint is needed around it. Called as a plain op,
+    `op(conn)` does the same thing in the ordinary way."""
+
+    def __call__(self, conn: Any) -> Any: ...
+
+    def send(self, conn: Any) -> Callable[[], Any]: ...
 
 
 class WriteDialect(Protocol):
@@ -171,6 +185,13 @@ class WriteDialect(Protocol):
         ...
 
     def commit(self, conn: Any) -> None: ...
+
+    # Optional (PostgreSQL has it, SQLite has no round trips to save, so the writer looks it
+    # up with getattr): run a run of consecutive `Pipelined` ops together under savepoint `op`
+    # and set a fresh one after them; their outcomes in order, or None when one of them hit a
+    # database error — then everything they did is rolled back and the writer runs them again
+    # one at a time, so that error stays with its own op.
+    #   def run_pipelined(self, conn: Any, ops: Sequence[Pipelined]) -> list[Outcome] | None
 
     def abort(self, conn: Any) -> None:
         """The batch failed: roll back what can be, drop the connection if it is broken."""
@@ -272,20 +293,26 @@ class GroupWriter(threading.Thread):
         results: list[tuple[Future[Any], Any, BaseException | None]] = []
         dialect = self.dialect
         conn = None
+        together = getattr(dialect, "run_pipelined", None)
         try:
             conn = dialect.begin()
-            for i, (op, fut) in enumerate(batch):
-                try:
-                    value = op(conn)
-                except Exception as exc:  # noqa: BLE001 - handed back to the caller
-                    if dialect.batch_fatal(exc) or faults.cause_of(exc) is not None:
-                        raise  # connection gone, disk full, busy: the whole batch fails
-                    dialect.undo_op(conn)
-                    results.append((fut, None, exc))
-                else:
-                    if i < len(batch) - 1:
-                        dialect.next_op(conn)
-                    results.append((fut, value, None))
+            i = 0
+            while i < len(batch):
+                end = i  # batch[i:end]: a run of pipelinable ops (report intake)
+                while together is not None and end < len(batch) and hasattr(batch[end][0], "send"):
+                    end += 1
+                outcomes = None
+                if together is not None and end > i:
+                    outcomes = together(conn, [op for op, _ in batch[i:end]])
+                if outcomes is None:  # one op at a time (or the run again, after an error)
+                    end = max(end, i + 1)
+                    outcomes = [
+                        self._run_op(conn, op, last=k == len(batch) - 1)
+                        for k, (op, _fut) in enumerate(batch[i:end], start=i)
+                    ]
+                for (_op, fut), (value, error) in zip(batch[i:end], outcomes, strict=True):
+                    results.append((fut, value, error))
+                i = end
             dialect.commit(conn)
             self.commits += 1
             self.faults.clear()
@@ -304,6 +331,19 @@ class GroupWriter(threading.Thread):
                 fut.set_exception(error)
             else:
                 fut.set_result(value)
+
+    def _run_op(self, conn: Any, op: Op, *, last: bool) -> Outcome:
+        """One op under savepoint `op`: rolled back alone if it fails."""
+        try:
+            value = op(conn)
+        except Exception as exc:  # noqa: BLE001 - handed back to the caller
+            if self.dialect.batch_fatal(exc) or faults.cause_of(exc) is not None:
+                raise  # connection gone, disk full, busy: the whole batch fails
+            self.dialect.undo_op(conn)
+            return None, exc
+        if not last:
+            self.dialect.next_op(conn)
+        return value, None
 
     def stop(self) -> None:
         with self._gate:

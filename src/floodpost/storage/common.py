@@ -155,11 +155,10 @@ Outcome = tuple[Any, BaseException | None]  # an op's value, or the error it rai
 
 class Pipelined(Protocol):
     """An op whose statements can be sent without waiting for their answers (PostgreSQL's
-    pipeline mode), so a group of them costs one round trip instead of two per op. `send(conn)`
-    queues the statements and returns `finish`, which reads the answers and returns the op's
-    value or raises. `finish` may raise only when the op changed nothing (a create that found
-    another report under its id), so no savepoint is needed around it. Called as a plain op,
-    `op(conn)` does the same thing in the ordinary way."""
+    pipeline mode). `send(conn)` queues the statements and returns `finish`, which reads the
+    answers and returns the op's value or raises. `finish` may raise only when the op changed
+    nothing (a create that found another report under its id): it may run after the commit.
+    Called as a plain op, `op(conn)` does the same thing in the ordinary way."""
 
     def __call__(self, conn: Any) -> Any: ...
 
@@ -186,12 +185,11 @@ class WriteDialect(Protocol):
 
     def commit(self, conn: Any) -> None: ...
 
-    # Optional (PostgreSQL has it, SQLite has no round trips to save, so the writer looks it
-    # up with getattr): run a run of consecutive `Pipelined` ops together under savepoint `op`
-    # and set a fresh one after them; their outcomes in order, or None when one of them hit a
-    # database error — then everything they did is rolled back and the writer runs them again
-    # one at a time, so that error stays with its own op.
-    #   def run_pipelined(self, conn: Any, ops: Sequence[Pipelined]) -> list[Outcome] | None
+    # Optional (PostgreSQL has it; SQLite has no round trips to save, so the writer looks it
+    # up with getattr): run a batch of `Pipelined` ops whole — begin, every op, commit — and
+    # return their outcomes in order; or None, having rolled back, when a statement failed:
+    # then the writer runs the batch the ordinary way, op by op, so the error stays with its op.
+    #   def run_batch(self, ops: Sequence[Pipelined]) -> list[Outcome] | None
 
     def abort(self, conn: Any) -> None:
         """The batch failed: roll back what can be, drop the connection if it is broken."""
@@ -290,30 +288,20 @@ class GroupWriter(threading.Thread):
             self.dialect.close()
 
     def _run_batch(self, batch: list[tuple[Op, Future[Any]]]) -> None:
-        results: list[tuple[Future[Any], Any, BaseException | None]] = []
         dialect = self.dialect
         conn = None
-        together = getattr(dialect, "run_pipelined", None)
+        whole = getattr(dialect, "run_batch", None)
         try:
-            conn = dialect.begin()
-            i = 0
-            while i < len(batch):
-                end = i  # batch[i:end]: a run of pipelinable ops (report intake)
-                while together is not None and end < len(batch) and hasattr(batch[end][0], "send"):
-                    end += 1
-                outcomes = None
-                if together is not None and end > i:
-                    outcomes = together(conn, [op for op, _ in batch[i:end]])
-                if outcomes is None:  # one op at a time (or the run again, after an error)
-                    end = max(end, i + 1)
-                    outcomes = [
-                        self._run_op(conn, op, last=k == len(batch) - 1)
-                        for k, (op, _fut) in enumerate(batch[i:end], start=i)
-                    ]
-                for (_op, fut), (value, error) in zip(batch[i:end], outcomes, strict=True):
-                    results.append((fut, value, error))
-                i = end
-            dialect.commit(conn)
+            outcomes = None
+            if whole is not None and all(hasattr(op, "send") for op, _ in batch):
+                outcomes = whole([op for op, _ in batch])  # report intake: one round trip
+            if outcomes is None:
+                conn = dialect.begin()
+                outcomes = [
+                    self._run_op(conn, op, last=i == len(batch) - 1)
+                    for i, (op, _fut) in enumerate(batch)
+                ]
+                dialect.commit(conn)
             self.commits += 1
             self.faults.clear()
         except BaseException as exc:  # the commit failed: nothing in this batch is durable
@@ -326,7 +314,7 @@ class GroupWriter(threading.Thread):
                 fut.set_exception(fault or exc)
             return
         self._committed()
-        for fut, value, error in results:
+        for (_op, fut), (value, error) in zip(batch, outcomes, strict=True):
             if error is not None:
                 fut.set_exception(error)
             else:

@@ -53,9 +53,11 @@ _READERS = 8
 _WRITE_LOCK = 0x666C6F6F64707374
 _MIGRATE_LOCK = 0x666C6F6F646D6967
 _Op = Callable[[psycopg.Connection], Any]
-_BEGIN = f"BEGIN; SELECT pg_advisory_xact_lock({_WRITE_LOCK}); SAVEPOINT op"
+_LOCK = f"SELECT pg_advisory_xact_lock({_WRITE_LOCK})"
+_BEGIN = f"BEGIN; {_LOCK}; SAVEPOINT op"
 # Delivered to every listener at commit, never if the batch rolls back (storage/signals.py).
-_COMMIT = f"NOTIFY {signals.CHANNEL}; COMMIT"
+_NOTIFY = f"NOTIFY {signals.CHANNEL}"
+_COMMIT = f"{_NOTIFY}; COMMIT"
 
 # Insert a report with its audit row and aggregate in one round trip. Data-modifying CTEs always
 # run to completion; the final SELECT sees the snapshot from before the statement, so it shows
@@ -191,6 +193,9 @@ class _Dialect:
         )
 
     def begin(self) -> psycopg.Connection:
+        return self._open(_BEGIN)
+
+    def _open(self, begin: str) -> psycopg.Connection:
         """A connection that died while idle (server restart, failover) is replaced once:
         nothing of the batch was sent yet, so retrying is safe."""
         for attempt in range(2):
@@ -199,7 +204,7 @@ class _Dialect:
                     self.conn.close()
                 self.conn = _connect(self.url, readonly=False, busy_timeout_s=self.busy_timeout_s)
             try:
-                self.conn.execute(_BEGIN)
+                self.conn.execute(begin)
                 return self.conn
             except psycopg.OperationalError:
                 self.conn.close()
@@ -216,32 +221,33 @@ class _Dialect:
     def commit(self, conn: psycopg.Connection) -> None:
         conn.execute(_COMMIT)
 
-    def run_pipelined(
-        self, conn: psycopg.Connection, ops: Sequence[common.Pipelined]
-    ) -> list[common.Outcome] | None:
-        """A run of report creates in one round trip (GroupWriter): each op's statement waited
-        for its answer and then a savepoint round trip, ≈ 1 ms per report in the writer thread,
-        which capped intake at ≈ 1,000–1,500 reports/s whatever the disk (bench/README.md)."""
+    def run_batch(self, ops: Sequence[common.Pipelined]) -> list[common.Outcome] | None:
+        """A batch of report creates in one pipelined round trip after BEGIN: the write lock,
+        every insert, NOTIFY and COMMIT. Op by op, each insert waited for its answer and then
+        for a savepoint round trip (≈ 1 ms per report in the writer thread), and the lock was
+        held across all of that and the writer's own Python — which, with 2 workers, the other
+        process's writer spent waiting (bench/README.md). Now the lock is held for the server's
+        work only, and the answers are read after the commit (common.Pipelined)."""
+        conn = self._open("BEGIN")
         try:
             with conn.pipeline():
+                conn.execute(_LOCK)
                 finishes = [op.send(conn) for op in ops]
-                conn.execute("RELEASE SAVEPOINT op")
-                conn.execute("SAVEPOINT op")
-                outcomes: list[common.Outcome] = []
-                for finish in finishes:
-                    try:
-                        outcomes.append((finish(), None))
-                    except psycopg.Error:
-                        raise
-                    except Exception as exc:  # noqa: BLE001 - the op's own answer (Conflict)
-                        outcomes.append((None, exc))
+                conn.execute(_NOTIFY)
+                conn.execute("COMMIT")
         except psycopg.Error as exc:
             if self.batch_fatal(exc) or faults.cause_of(exc) is not None:
                 raise  # connection gone, disk full, busy: the whole batch fails
-            # One statement failed, so the rest were skipped: undo the run, which the writer
-            # then runs op by op so that the error stays with its own op.
-            conn.execute("ROLLBACK TO SAVEPOINT op")
+            # A statement failed, so the server skipped the rest and the COMMIT: nothing is
+            # written. The writer runs the batch again op by op, so the error stays with its op.
+            conn.execute("ROLLBACK")
             return None
+        outcomes: list[common.Outcome] = []
+        for finish in finishes:
+            try:
+                outcomes.append((finish(), None))
+            except Exception as exc:  # noqa: BLE001 - the op's own answer (Conflict)
+                outcomes.append((None, exc))
         return outcomes
 
     def abort(self, conn: psycopg.Connection | None) -> None:

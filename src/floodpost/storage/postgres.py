@@ -3,7 +3,9 @@
 Writes go through the shared group-commit writer (storage.common.GroupWriter), as in the SQLite
 store: callers wait until the transaction holding their operation has committed with
 synchronous_commit=on (in the WAL on disk), and each operation runs in its own savepoint so a
-conflict rolls back alone; this module supplies PostgreSQL's dialect.
+conflict rolls back alone; this module supplies PostgreSQL's dialect. A batch of report creates
+(the intake) goes in one pipelined round trip instead (`_Dialect.run_batch`), and falls back to
+the savepoint path if a statement fails.
 Every write transaction first takes one transaction-level advisory lock. That serialises writers
 across processes (several uvicorn workers on one database), which keeps `changes.seq` in commit
 order: an identity value is drawn when a row is inserted, not when it commits, so without the lock
@@ -417,7 +419,7 @@ class PostgresStore(SharedReads, AuthTables):
 
 
 class _CreateOp:
-    """create_report's writer op (common.Pipelined): a run of them goes in one round trip."""
+    """create_report's writer op (common.Pipelined): a batch of them is one round trip."""
 
     def __init__(
         self,

@@ -386,9 +386,10 @@ async def run(args: argparse.Namespace) -> int:
                 print(f"{backend}: (for reference) the same from {args.raw_connections} "
                       f"connections at once {many:9.1f} /s", flush=True)  # fmt: skip
             results = []
-            for n in workers:
+            # Rounds alternate before/after, so drift in the machine's load hits both alike.
+            for n, rnd in ((n, rnd) for n in workers for rnd in range(args.rounds)):
                 for name, src in variants:
-                    label = f"{backend}-w{n}-{name}"
+                    label = f"{backend}-w{n}-{name}-r{rnd}"
                     if backend == "sqlite":
                         db_url = f"sqlite:///{folder}/{label}.db"
                     else:
@@ -439,6 +440,20 @@ def print_table(rows: list[dict[str, Any]], args: argparse.Namespace) -> None:
                  f"{r['rate']:,.0f}", f"{ratio:.2f}", verdict, f"{r['cpu_ms']:.2f} ms", db,
                  f"{r['p50_ms']:.1f}", f"{r['p95_ms']:.1f}", f"{r['p99_ms']:.1f}")  # fmt: skip
         print("| " + " | ".join(map(str, cells)) + " |")
+    if args.rounds > 1:
+        print(f"medians over {args.rounds} rounds:")
+        keys = sorted({(r["backend"], r["workers"], r["code"]) for r in rows}, key=str)
+        for backend, workers, code in keys:
+            mine = [
+                r
+                for r in rows
+                if (r["backend"], r["workers"], r["code"]) == (backend, workers, code)
+            ]
+            rate = statistics.median(r["rate"] for r in mine)
+            ratio = statistics.median(r["rate"] / r["raw"] for r in mine)
+            cpu = statistics.median(r["cpu_ms"] for r in mine)
+            print(f"  {backend} workers {workers} {code}: {rate:,.0f} reports/s, ratio {ratio:.2f}, "
+                  f"server CPU {cpu:.2f} ms/report")  # fmt: skip
     print(f"load average at the end {os.getloadavg()}")
 
 
@@ -453,6 +468,7 @@ def main() -> int:
     p.add_argument("--raw-seconds", type=float, default=5.0)
     p.add_argument("--raw-connections", type=int, default=8,
                    help="also print PostgreSQL's raw rate from this many connections")  # fmt: skip
+    p.add_argument("--rounds", type=int, default=1, help="repeat each server run, alternating")
     p.add_argument("--base", default=None, help="src folder of the code to compare against")
     p.add_argument("--dir", default=None, help="where the temporary databases go")
     args = p.parse_args()

@@ -154,18 +154,15 @@ Outcome = tuple[Any, BaseException | None]  # an op's value, or the error it rai
 
 
 class Pipelined(Protocol):
-    """An op that is one statement whose answer can wait (PostgreSQL's pipeline mode): `sql` and
-    `params` to send, `finish(row)` to turn the statement's first row into the op's value or
-    raise. `finish` may raise only when the op changed nothing (a create that found another
-    report under its id): it runs after the commit. Called as a plain op, `op(conn)` does the
-    same thing in the ordinary way."""
-
-    sql: str
-    params: Sequence[Any]
+    """An op whose statements can be sent without waiting for their answers (PostgreSQL's
+    pipeline mode). `send(conn)` queues the statements and returns `finish`, which reads the
+    answers and returns the op's value or raises. `finish` may raise only when the op changed
+    nothing (a create that found another report under its id): it may run after the commit.
+    Called as a plain op, `op(conn)` does the same thing in the ordinary way."""
 
     def __call__(self, conn: Any) -> Any: ...
 
-    def finish(self, row: Sequence[Any]) -> Any: ...
+    def send(self, conn: Any) -> Callable[[], Any]: ...
 
 
 class WriteDialect(Protocol):
@@ -296,7 +293,7 @@ class GroupWriter(threading.Thread):
         whole = getattr(dialect, "run_batch", None)
         try:
             outcomes = None
-            if whole is not None and all(hasattr(op, "finish") for op, _ in batch):
+            if whole is not None and all(hasattr(op, "send") for op, _ in batch):
                 outcomes = whole([op for op, _ in batch])  # report intake: one round trip
             if outcomes is None:
                 conn = dialect.begin()

@@ -18,7 +18,6 @@ connections.
 from __future__ import annotations
 
 import functools
-import itertools
 import json
 import re
 import threading
@@ -232,17 +231,10 @@ class _Dialect:
         process's writer spent waiting (bench/README.md). Now the lock is held for the server's
         work only, and the answers are read after the commit (common.Pipelined)."""
         conn = self._open("BEGIN")
-        cursors: list[tuple[psycopg.Cursor[Any], int]] = []  # (cursor, how many ops it ran)
         try:
             with conn.pipeline():
                 conn.execute(_LOCK)
-                # executemany per run of one statement: one cursor and one send loop for the
-                # run (a cursor per op cost ≈ 30 µs of the writer's GIL time per report).
-                for sql, run in itertools.groupby(ops, key=lambda op: op.sql):
-                    params = [op.params for op in run]
-                    cur = conn.cursor()
-                    cur.executemany(sql, params, returning=True)
-                    cursors.append((cur, len(params)))
+                finishes = [op.send(conn) for op in ops]
                 conn.execute(_NOTIFY)
                 conn.execute("COMMIT")
         except psycopg.Error as exc:
@@ -252,16 +244,10 @@ class _Dialect:
             # written. The writer runs the batch again op by op, so the error stays with its op.
             conn.execute("ROLLBACK")
             return None
-        rows: list[Any] = []
-        for cur, n in cursors:
-            for i in range(n):
-                if i:
-                    cur.nextset()
-                rows.append(cur.fetchone())
         outcomes: list[common.Outcome] = []
-        for op, row in zip(ops, rows, strict=True):
+        for finish in finishes:
             try:
-                outcomes.append((op.finish(row), None))
+                outcomes.append((finish(), None))
             except Exception as exc:  # noqa: BLE001 - the op's own answer (Conflict)
                 outcomes.append((None, exc))
         return outcomes
@@ -435,8 +421,6 @@ class PostgresStore(SharedReads, AuthTables):
 class _CreateOp:
     """create_report's writer op (common.Pipelined): a batch of them is one round trip."""
 
-    sql = _CREATE_REPORT
-
     def __init__(
         self,
         report: dict[str, Any],
@@ -444,31 +428,40 @@ class _CreateOp:
         actor: str | None,
         clock: Callable[[], float],
     ) -> None:
-        self.report, self.content_hash = report, content_hash
-        self.params = _insert_params(report, content_hash, actor, clock())
+        self.report, self.content_hash, self.actor, self.clock = report, content_hash, actor, clock
 
     def __call__(self, conn: psycopg.Connection) -> tuple[dict[str, Any], bool]:
-        return self.finish(conn.execute(self.sql, self.params, prepare=True).fetchone())
+        return self.send(conn)()
 
-    def finish(self, row: Sequence[Any] | None) -> tuple[dict[str, Any], bool]:
-        existing = _existing(row)
-        if existing is None:
-            return self.report, True
-        if existing[0] == self.content_hash:
-            return json.loads(existing[1]), False
-        # Nothing was written (ON CONFLICT DO NOTHING), so no savepoint is needed.
-        raise Conflict(
-            "a different report with this id already exists", field="id", code="id_conflict"
-        )
+    def send(self, conn: psycopg.Connection) -> Callable[[], tuple[dict[str, Any], bool]]:
+        cur = _send_insert(conn, self.report, self.content_hash, self.actor, self.clock())
+
+        def finish() -> tuple[dict[str, Any], bool]:
+            existing = _inserted(cur)
+            if existing is None:
+                return self.report, True
+            if existing[0] == self.content_hash:
+                return json.loads(existing[1]), False
+            # Nothing was written (ON CONFLICT DO NOTHING), so no savepoint is needed.
+            raise Conflict(
+                "a different report with this id already exists", field="id", code="id_conflict"
+            )
+
+        return finish
 
 
-def _insert_params(
-    report: dict[str, Any], content_hash: str, actor: str | None, now: float
-) -> tuple[Any, ...]:
-    """_CREATE_REPORT's parameters: a new report with its audit row and aggregates."""
+def _send_insert(
+    conn: psycopg.Connection,
+    report: dict[str, Any],
+    content_hash: str,
+    actor: str | None,
+    now: float,
+) -> psycopg.Cursor[Any]:
+    """Send the insert of a new report with its audit row and aggregates (_CREATE_REPORT);
+    `_inserted` reads its answer (at once, or later in pipeline mode)."""
     delta = agg_delta(report, +1)
     key, n, people = delta if delta is not None else (("",) * len(AGG_KEYS), 0, 0)
-    return (
+    params = (
         *map(report.get, REPORT_COLUMNS),
         content_hash,
         dumps(report),
@@ -481,11 +474,13 @@ def _insert_params(
         delta is not None,
         report["id"],
     )
+    return conn.execute(_CREATE_REPORT, params, prepare=True)
 
 
-def _existing(row: Sequence[Any] | None) -> tuple[str, str] | None:
+def _inserted(cur: psycopg.Cursor[Any]) -> tuple[str, str] | None:
     """None if the report was new, else the (content_hash, body) of the report already stored
     under this id, which is left as it is."""
+    row = cur.fetchone()
     assert row is not None  # noqa: S101 - the outer join always yields one row
     return None if row[0] else (row[1], row[2])
 
@@ -497,9 +492,8 @@ def _insert(
     actor: str | None,
     now: float,
 ) -> tuple[str, str] | None:
-    """Insert a new report with its audit row and aggregates (see `_existing`)."""
-    params = _insert_params(report, content_hash, actor, now)
-    return _existing(conn.execute(_CREATE_REPORT, params, prepare=True).fetchone())
+    """Insert a new report with its audit row and aggregates (see `_inserted`)."""
+    return _inserted(_send_insert(conn, report, content_hash, actor, now))
 
 
 def _bulk_op(prepared: bulk.BulkRows) -> _Op:

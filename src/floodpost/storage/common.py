@@ -150,6 +150,19 @@ def user_params(user: User) -> tuple[Any, ...]:
 
 MAX_BATCH = 512
 Op = Callable[[Any], Any]  # op(connection) -> value, run on the writer thread
+Outcome = tuple[Any, BaseException | None]  # an op's value, or the error it raised
+
+
+class Pipelined(Protocol):
+    """An op whose statements can be sent without waiting for their answers (PostgreSQL's
+    pipeline mode). `send(conn)` queues the statements and returns `finish`, which reads the
+    answers and returns the op's value or raises. `finish` may raise only when the op changed
+    nothing (a create that found another report under its id): it may run after the commit.
+    Called as a plain op, `op(conn)` does the same thing in the ordinary way."""
+
+    def __call__(self, conn: Any) -> Any: ...
+
+    def send(self, conn: Any) -> Callable[[], Any]: ...
 
 
 class WriteDialect(Protocol):
@@ -171,6 +184,12 @@ class WriteDialect(Protocol):
         ...
 
     def commit(self, conn: Any) -> None: ...
+
+    # Optional (PostgreSQL has it; SQLite has no round trips to save, so the writer looks it
+    # up with getattr): run a batch of `Pipelined` ops whole — begin, every op, commit — and
+    # return their outcomes in order; or None, having rolled back, when a statement failed:
+    # then the writer runs the batch the ordinary way, op by op, so the error stays with its op.
+    #   def run_batch(self, ops: Sequence[Pipelined]) -> list[Outcome] | None
 
     def abort(self, conn: Any) -> None:
         """The batch failed: roll back what can be, drop the connection if it is broken."""
@@ -269,24 +288,20 @@ class GroupWriter(threading.Thread):
             self.dialect.close()
 
     def _run_batch(self, batch: list[tuple[Op, Future[Any]]]) -> None:
-        results: list[tuple[Future[Any], Any, BaseException | None]] = []
         dialect = self.dialect
         conn = None
+        whole = getattr(dialect, "run_batch", None)
         try:
-            conn = dialect.begin()
-            for i, (op, fut) in enumerate(batch):
-                try:
-                    value = op(conn)
-                except Exception as exc:  # noqa: BLE001 - handed back to the caller
-                    if dialect.batch_fatal(exc) or faults.cause_of(exc) is not None:
-                        raise  # connection gone, disk full, busy: the whole batch fails
-                    dialect.undo_op(conn)
-                    results.append((fut, None, exc))
-                else:
-                    if i < len(batch) - 1:
-                        dialect.next_op(conn)
-                    results.append((fut, value, None))
-            dialect.commit(conn)
+            outcomes = None
+            if whole is not None and all(hasattr(op, "send") for op, _ in batch):
+                outcomes = whole([op for op, _ in batch])  # report intake: one round trip
+            if outcomes is None:
+                conn = dialect.begin()
+                outcomes = [
+                    self._run_op(conn, op, last=i == len(batch) - 1)
+                    for i, (op, _fut) in enumerate(batch)
+                ]
+                dialect.commit(conn)
             self.commits += 1
             self.faults.clear()
         except BaseException as exc:  # the commit failed: nothing in this batch is durable
@@ -299,11 +314,24 @@ class GroupWriter(threading.Thread):
                 fut.set_exception(fault or exc)
             return
         self._committed()
-        for fut, value, error in results:
+        for (_op, fut), (value, error) in zip(batch, outcomes, strict=True):
             if error is not None:
                 fut.set_exception(error)
             else:
                 fut.set_result(value)
+
+    def _run_op(self, conn: Any, op: Op, *, last: bool) -> Outcome:
+        """One op under savepoint `op`: rolled back alone if it fails."""
+        try:
+            value = op(conn)
+        except Exception as exc:  # noqa: BLE001 - handed back to the caller
+            if self.dialect.batch_fatal(exc) or faults.cause_of(exc) is not None:
+                raise  # connection gone, disk full, busy: the whole batch fails
+            self.dialect.undo_op(conn)
+            return None, exc
+        if not last:
+            self.dialect.next_op(conn)
+        return value, None
 
     def stop(self) -> None:
         with self._gate:

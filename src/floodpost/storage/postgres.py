@@ -3,7 +3,9 @@
 Writes go through the shared group-commit writer (storage.common.GroupWriter), as in the SQLite
 store: callers wait until the transaction holding their operation has committed with
 synchronous_commit=on (in the WAL on disk), and each operation runs in its own savepoint so a
-conflict rolls back alone; this module supplies PostgreSQL's dialect.
+conflict rolls back alone; this module supplies PostgreSQL's dialect. A batch of report creates
+(the intake) goes in one pipelined round trip instead (`_Dialect.run_batch`), and falls back to
+the savepoint path if a statement fails.
 Every write transaction first takes one transaction-level advisory lock. That serialises writers
 across processes (several uvicorn workers on one database), which keeps `changes.seq` in commit
 order: an identity value is drawn when a row is inserted, not when it commits, so without the lock
@@ -53,9 +55,11 @@ _READERS = 8
 _WRITE_LOCK = 0x666C6F6F64707374
 _MIGRATE_LOCK = 0x666C6F6F646D6967
 _Op = Callable[[psycopg.Connection], Any]
-_BEGIN = f"BEGIN; SELECT pg_advisory_xact_lock({_WRITE_LOCK}); SAVEPOINT op"
+_LOCK = f"SELECT pg_advisory_xact_lock({_WRITE_LOCK})"
+_BEGIN = f"BEGIN; {_LOCK}; SAVEPOINT op"
 # Delivered to every listener at commit, never if the batch rolls back (storage/signals.py).
-_COMMIT = f"NOTIFY {signals.CHANNEL}; COMMIT"
+_NOTIFY = f"NOTIFY {signals.CHANNEL}"
+_COMMIT = f"{_NOTIFY}; COMMIT"
 
 # Insert a report with its audit row and aggregate in one round trip. Data-modifying CTEs always
 # run to completion; the final SELECT sees the snapshot from before the statement, so it shows
@@ -191,6 +195,9 @@ class _Dialect:
         )
 
     def begin(self) -> psycopg.Connection:
+        return self._open(_BEGIN)
+
+    def _open(self, begin: str) -> psycopg.Connection:
         """A connection that died while idle (server restart, failover) is replaced once:
         nothing of the batch was sent yet, so retrying is safe."""
         for attempt in range(2):
@@ -199,7 +206,7 @@ class _Dialect:
                     self.conn.close()
                 self.conn = _connect(self.url, readonly=False, busy_timeout_s=self.busy_timeout_s)
             try:
-                self.conn.execute(_BEGIN)
+                self.conn.execute(begin)
                 return self.conn
             except psycopg.OperationalError:
                 self.conn.close()
@@ -215,6 +222,35 @@ class _Dialect:
 
     def commit(self, conn: psycopg.Connection) -> None:
         conn.execute(_COMMIT)
+
+    def run_batch(self, ops: Sequence[common.Pipelined]) -> list[common.Outcome] | None:
+        """A batch of report creates in one pipelined round trip after BEGIN: the write lock,
+        every insert, NOTIFY and COMMIT. Op by op, each insert waited for its answer and then
+        for a savepoint round trip (≈ 1 ms per report in the writer thread), and the lock was
+        held across all of that and the writer's own Python — which, with 2 workers, the other
+        process's writer spent waiting (bench/README.md). Now the lock is held for the server's
+        work only, and the answers are read after the commit (common.Pipelined)."""
+        conn = self._open("BEGIN")
+        try:
+            with conn.pipeline():
+                conn.execute(_LOCK)
+                finishes = [op.send(conn) for op in ops]
+                conn.execute(_NOTIFY)
+                conn.execute("COMMIT")
+        except psycopg.Error as exc:
+            if self.batch_fatal(exc) or faults.cause_of(exc) is not None:
+                raise  # connection gone, disk full, busy: the whole batch fails
+            # A statement failed, so the server skipped the rest and the COMMIT: nothing is
+            # written. The writer runs the batch again op by op, so the error stays with its op.
+            conn.execute("ROLLBACK")
+            return None
+        outcomes: list[common.Outcome] = []
+        for finish in finishes:
+            try:
+                outcomes.append((finish(), None))
+            except Exception as exc:  # noqa: BLE001 - the op's own answer (Conflict)
+                outcomes.append((None, exc))
+        return outcomes
 
     def abort(self, conn: psycopg.Connection | None) -> None:
         if self.conn is None:
@@ -312,17 +348,7 @@ class PostgresStore(SharedReads, AuthTables):
     def create_report_future(
         self, report: dict[str, Any], content_hash: str, *, actor: str | None
     ) -> Future[tuple[dict[str, Any], bool]]:
-        def op(conn: psycopg.Connection) -> tuple[dict[str, Any], bool]:
-            existing = _insert(conn, report, content_hash, actor, self.clock())
-            if existing is None:
-                return report, True
-            if existing[0] == content_hash:
-                return json.loads(existing[1]), False
-            raise Conflict(
-                "a different report with this id already exists", field="id", code="id_conflict"
-            )
-
-        return self._writer.submit_nowait(op)
+        return self._writer.submit_nowait(_CreateOp(report, content_hash, actor, self.clock))
 
     def modify_report(
         self,
@@ -395,6 +421,73 @@ class PostgresStore(SharedReads, AuthTables):
         )
 
 
+class _CreateOp:
+    """create_report's writer op (common.Pipelined): a batch of them is one round trip."""
+
+    def __init__(
+        self,
+        report: dict[str, Any],
+        content_hash: str,
+        actor: str | None,
+        clock: Callable[[], float],
+    ) -> None:
+        self.report, self.content_hash, self.actor, self.clock = report, content_hash, actor, clock
+
+    def __call__(self, conn: psycopg.Connection) -> tuple[dict[str, Any], bool]:
+        return self.send(conn)()
+
+    def send(self, conn: psycopg.Connection) -> Callable[[], tuple[dict[str, Any], bool]]:
+        cur = _send_insert(conn, self.report, self.content_hash, self.actor, self.clock())
+
+        def finish() -> tuple[dict[str, Any], bool]:
+            existing = _inserted(cur)
+            if existing is None:
+                return self.report, True
+            if existing[0] == self.content_hash:
+                return json.loads(existing[1]), False
+            # Nothing was written (ON CONFLICT DO NOTHING), so no savepoint is needed.
+            raise Conflict(
+                "a different report with this id already exists", field="id", code="id_conflict"
+            )
+
+        return finish
+
+
+def _send_insert(
+    conn: psycopg.Connection,
+    report: dict[str, Any],
+    content_hash: str,
+    actor: str | None,
+    now: float,
+) -> psycopg.Cursor[Any]:
+    """Send the insert of a new report with its audit row and aggregates (_CREATE_REPORT);
+    `_inserted` reads its answer (at once, or later in pipeline mode)."""
+    delta = agg_delta(report, +1)
+    key, n, people = delta if delta is not None else (("",) * len(AGG_KEYS), 0, 0)
+    params = (
+        *map(report.get, REPORT_COLUMNS),
+        content_hash,
+        dumps(report),
+        report.get("received_ts") or now,
+        actor,
+        "create",
+        *key,
+        n,
+        people,
+        delta is not None,
+        report["id"],
+    )
+    return conn.execute(_CREATE_REPORT, params, prepare=True)
+
+
+def _inserted(cur: psycopg.Cursor[Any]) -> tuple[str, str] | None:
+    """None if the report was new, else the (content_hash, body) of the report already stored
+    under this id, which is left as it is."""
+    row = cur.fetchone()
+    assert row is not None  # noqa: S101 - the outer join always yields one row
+    return None if row[0] else (row[1], row[2])
+
+
 def _insert(
     conn: psycopg.Connection,
     report: dict[str, Any],
@@ -402,28 +495,8 @@ def _insert(
     actor: str | None,
     now: float,
 ) -> tuple[str, str] | None:
-    """Insert a new report with its audit row and aggregates. None if it was new, else the
-    (content_hash, body) of the report already stored under this id, which is left as it is."""
-    delta = agg_delta(report, +1)
-    key, n, people = delta if delta is not None else (("",) * len(AGG_KEYS), 0, 0)
-    row = conn.execute(
-        _CREATE_REPORT,
-        (
-            *map(report.get, REPORT_COLUMNS),
-            content_hash,
-            dumps(report),
-            report.get("received_ts") or now,
-            actor,
-            "create",
-            *key,
-            n,
-            people,
-            delta is not None,
-            report["id"],
-        ),
-    ).fetchone()
-    assert row is not None  # noqa: S101 - the outer join always yields one row
-    return None if row[0] else (row[1], row[2])
+    """Insert a new report with its audit row and aggregates (see `_inserted`)."""
+    return _inserted(_send_insert(conn, report, content_hash, actor, now))
 
 
 def _bulk_op(prepared: bulk.BulkRows) -> _Op:

@@ -1,0 +1,60 @@
+"""The event stream's HTTP response: the broker's pre-encoded SSE bytes straight to the socket.
+
+Starlette's StreamingResponse runs an async generator inside a task group and encodes each chunk;
+each chunk then passes every middleware's `send` wrapper (errors, exceptions, gzip, CSRF, body
+limit, security headers). With 200 screens that is 200 passes per event: in the profile of
+bench/bench_push.py the route's share of the server's CPU per screen and event was mostly there
+and in uvicorn's socket write (bench/README.md). `EventStream` sends the start message and then
+each chunk as it comes, and watches for the client leaving itself (one waiting task per
+connection), so a closed tab ends its subscription at once rather than at the next write.
+Served before routing by `EventsFastPath` (web/routers/events.py), only SecurityHeaders and
+BodySizeLimit wrap it.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from collections.abc import AsyncGenerator, Callable, Mapping
+
+from starlette.responses import Response
+from starlette.types import Receive, Scope, Send
+
+from floodpost.live.broker import Subscriber
+
+
+class EventStream(Response):
+    media_type = "text/event-stream"
+
+    def __init__(
+        self,
+        chunks: AsyncGenerator[bytes, None],
+        subscriber: Subscriber,
+        unsubscribe: Callable[[Subscriber], None],
+        headers: Mapping[str, str] | None = None,
+    ) -> None:
+        self.chunks = chunks
+        self.subscriber = subscriber
+        self.unsubscribe = unsubscribe
+        self.status_code = 200
+        self.background = None
+        self.init_headers(headers)
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        watcher = asyncio.create_task(self._until_disconnect(receive))
+        try:
+            await send({"type": "http.response.start", "status": 200, "headers": self.raw_headers})
+            async for chunk in self.chunks:
+                await send({"type": "http.response.body", "body": chunk, "more_body": True})
+            await send({"type": "http.response.body", "body": b"", "more_body": False})
+        finally:
+            watcher.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await watcher
+            await self.chunks.aclose()
+            self.unsubscribe(self.subscriber)  # also when the stream never started
+
+    async def _until_disconnect(self, receive: Receive) -> None:
+        while (await receive())["type"] != "http.disconnect":
+            pass
+        self.subscriber.end()

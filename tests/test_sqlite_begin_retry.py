@@ -32,9 +32,7 @@ def test_two_writers_on_one_file_both_progress_and_nothing_is_lost(tmp_path):
         try:
             # Futures, a few at a time: the writers' batches interleave and collide on the lock.
             for start in range(0, N, 4):
-                futures = [
-                    store.transact_future(_note(name, i)) for i in range(start, start + 4)
-                ]
+                futures = [store.transact_future(_note(name, i)) for i in range(start, start + 4)]
                 for f in futures:
                     f.result()
         except BaseException as exc:  # noqa: BLE001 - reported on the test's thread

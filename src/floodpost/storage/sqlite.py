@@ -18,7 +18,7 @@ from typing import Any, TypeVar
 
 from floodpost.clock import Clock, system_clock
 from floodpost.errors import Conflict, Unavailable
-from floodpost.storage import bulk, common, faults, signals
+from floodpost.storage import bulk, common, faults, peer_wake, signals
 from floodpost.storage.auth_store import AuthTables
 from floodpost.storage.base import Modifier, User, WriteTx
 from floodpost.storage.common import Statement
@@ -143,6 +143,9 @@ class SQLiteStore(SharedReads, AuthTables):
         self._writer = common.GroupWriter(
             _Dialect(self.path, busy_timeout_s), max_queue=max_queue, fault_state=self.faults
         )
+        # Other processes' watchers hear of each commit at once (storage/peer_wake.py).
+        self._peers = peer_wake.Peers(self.path)
+        self._writer.add_commit_listener(self._peers.notify)
         self._writer.start()
 
     # -- plumbing ---------------------------------------------------------------------------
@@ -212,6 +215,7 @@ class SQLiteStore(SharedReads, AuthTables):
             self._closed = True
             readers, self._readers = self._readers, []
         self._writer.stop()
+        self._peers.close()
         for conn, lock in readers:
             with lock:  # waits for a read in progress in another thread
                 conn.close()

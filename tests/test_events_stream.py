@@ -147,3 +147,25 @@ def test_a_screen_too_far_behind_is_dropped(bstore):
     dropped, items = _run(main())
     assert dropped and items[-1] is _CLOSED  # its browser reconnects with Last-Event-ID
     assert all(i is not KEEPALIVE for i in items)
+
+
+def test_the_documented_route_serves_the_same_stream_without_the_fast_path(settings, catalogue):
+    from floodpost.web.routers.events import EventsFastPath
+
+    app = create_app(settings, catalogue=catalogue)
+    app.user_middleware = [m for m in app.user_middleware if m.cls is not EventsFastPath]
+    add_user(app.state.ctx.store, "staff", "staff")
+    with ThreadServer(app) as srv, httpx.Client(timeout=10) as c:
+        h = _token(srv, "staff")
+        with c.stream("GET", srv.url + "/api/events", headers=h) as r:
+            assert r.headers["content-type"] == "text/event-stream; charset=utf-8"
+            assert r.headers["x-content-type-options"] == "nosniff"
+            chunks = r.iter_raw()
+            assert next(chunks).startswith(b"retry: 3000\n")
+            body = new_report()
+            assert httpx.post(srv.url + "/api/reports", json=body, headers=h).status_code == 201
+            text = b""
+            while b"\n\n" not in text:
+                text += next(chunks)
+            assert f'"id":"{body["id"]}"'.encode() in text
+        assert httpx.get(srv.url + "/api/events?after=x", headers=h).status_code == 422

@@ -169,3 +169,24 @@ def test_the_documented_route_serves_the_same_stream_without_the_fast_path(setti
                 text += next(chunks)
             assert f'"id":"{body["id"]}"'.encode() in text
         assert httpx.get(srv.url + "/api/events?after=x", headers=h).status_code == 422
+
+
+def test_keep_alive_waits_while_the_reader_is_busy(bstore):
+    """A reader held up writing (a slow client) has batches waiting: no keep-alive is queued
+    behind them; once it is idle again, the keep-alives resume."""
+
+    async def main() -> list[object]:
+        broker = Broker(bstore, poll_interval_s=30.0)
+        sub = broker.subscribe(keepalive_s=0.1)
+        try:
+            await asyncio.to_thread(bstore.transact, _note(1))
+            await asyncio.sleep(0.5)  # five keep-alive periods; the batch is not taken
+            assert sub.pending() == 1
+            first = await sub.get()
+            second = await asyncio.wait_for(sub.get(), 5)  # idle from now: a keep-alive
+        finally:
+            await broker.stop()
+        return [first, second]
+
+    first, second = _run(main())
+    assert isinstance(first, list) and second is KEEPALIVE

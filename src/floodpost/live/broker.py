@@ -62,6 +62,8 @@ class Subscriber:
             self._timer = loop.call_later(keepalive_s, self._tick)
 
     def _put(self, item: Any) -> None:
+        if self.dropped:
+            return  # its _CLOSED is already queued: nothing more for a screen that fell behind
         if item is not _CLOSED and len(self._items) >= self.max_batches:
             self.dropped = True
             item = _CLOSED
@@ -73,10 +75,12 @@ class Subscriber:
     def _tick(self) -> None:
         assert self._keepalive_s is not None
         idle = self.loop.time() - self._last
-        if idle >= self._keepalive_s * 0.999 and not self._items:
-            self._put(KEEPALIVE)
-            idle = 0.0
-        self._timer = self.loop.call_later(self._keepalive_s - idle, self._tick)
+        delay = self._keepalive_s - idle
+        if delay <= self._keepalive_s * 0.001:
+            if not self._items:  # (items waiting: the reader is busy writing, not idle)
+                self._put(KEEPALIVE)
+            delay = self._keepalive_s
+        self._timer = self.loop.call_later(delay, self._tick)
 
     def end(self) -> None:
         """End the stream from its own event loop (the client went away)."""

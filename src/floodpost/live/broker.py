@@ -39,7 +39,7 @@ class Subscriber:
 
     A deque and one future per wait, not asyncio.Queue, and the keep-alive from one timer that
     re-arms itself, not an `asyncio.timeout` around every wait: with 200 screens each event
-    is 200 waits, and the timeout's timer handle and the queue's getter bookkeeping were ≈ 10 %
+    is 200 waits, and the timeout's timer handle and the queue's getter bookkeeping were ≈ 20 %
     of the server's per-screen CPU in the profile (bench/README.md, bench_push)."""
 
     def __init__(

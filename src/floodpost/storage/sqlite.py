@@ -34,9 +34,9 @@ T = TypeVar("T")
 _BULK_CHUNK = 100_000
 _Op = Callable[[sqlite3.Connection], Any]
 # The writer retries a busy BEGIN IMMEDIATE itself every millisecond. SQLite's own busy handler
-# sleeps 1, 2, 5, 10, 15, 20… ms between tries, so with `--workers 2` a writer that found the
-# other process's commit (≈ 2–5 ms with its fsync) in progress slept up to 8 ms more than it
-# needed to: that showed in the POST's own p95 and so in the push latency (bench_push).
+# tries again after 1, 3, 8, 18, 33… ms, so with `--workers 2` a writer that found the other
+# process's commit (a few ms with its fsync) in progress could start 5–10 ms after the lock was
+# free: that is in the POST's own tail and so in the push latency (bench_push).
 BEGIN_RETRY_S = 0.001
 
 

@@ -1,14 +1,15 @@
 """The event stream's HTTP response: the broker's pre-encoded SSE bytes straight to the socket.
 
-Starlette's StreamingResponse runs an async generator inside a task group and encodes each chunk;
-each chunk then passes every middleware's `send` wrapper (errors, exceptions, gzip, CSRF, body
-limit, security headers). With 200 screens that is 200 passes per event: in the profile of
-bench/bench_push.py the route's share of the server's CPU per screen and event was mostly there
-and in uvicorn's socket write (bench/README.md). `EventStream` sends the start message and then
-each chunk as it comes, and watches for the client leaving itself (one waiting task per
-connection), so a closed tab ends its subscription at once rather than at the next write.
-Served before routing by `EventsFastPath` (web/routers/events.py), only SecurityHeaders and
-BodySizeLimit wrap it.
+Starlette's StreamingResponse ran the SSE generator, encoded each chunk and passed it through
+every middleware's `send` wrapper; the generator waited on an asyncio.Queue inside an
+`asyncio.timeout` (a timer armed and cancelled per wait). With 200 screens all of that happens
+200 times per event: in a profile of one worker (bench/README.md, bench_push) it was about a
+third of the CPU per screen. `EventStream` sends the start message and then the broker's bytes
+as they come (the generator now waits on the subscriber's mailbox, live/broker.py), and watches
+for the client leaving itself (one waiting task per connection), so a closed tab ends its
+subscription at once rather than at the next write. Served before routing by `EventsFastPath`
+(web/routers/events.py), it is wrapped only by Starlette's outermost error handler,
+SecurityHeaders and BodySizeLimit.
 """
 
 from __future__ import annotations

@@ -90,11 +90,11 @@ def event_stream(request: Request, principal: Principal) -> EventStream:
 
 
 class EventsFastPath:
-    """Serves GET /api/events before routing, so the stream's chunks skip the inner middleware
-    (errors, exceptions, gzip — which leaves event streams alone anyway — and CSRF) and
-    FastAPI's dependency solver (bench/README.md, bench_push). The checks and the code are the
-    route's own (require_user → event_stream); the route above stays the documented definition
-    and serves whenever this is absent."""
+    """Serves GET /api/events before routing, so the stream's chunks skip the inner `send`
+    wrappers (exception handlers, gzip — which leaves event streams alone anyway — and CSRF)
+    and FastAPI's dependency solver (bench/README.md, bench_push). The checks and the code are
+    the route's own (require_user → event_stream); the route above stays the documented
+    definition and serves whenever this is absent."""
 
     def __init__(self, app: ASGIApp) -> None:
         self.app = app

@@ -105,3 +105,23 @@ def test_a_folder_others_can_write_is_not_used(tmp_path):
         for p in folder.iterdir():
             p.unlink()
         folder.rmdir()
+
+
+def test_a_planted_symlink_is_not_followed(tmp_path):
+    """The folder's name is predictable: a link another user plants in /tmp must not make a
+    sender touch (or remove) anything where it points."""
+    db = str(tmp_path / "linked.db")
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir(mode=0o700)
+    keep = elsewhere / "1-0"
+    keep.write_text("precious")
+    folder = peer_wake.wake_folder(db)
+    folder.symlink_to(elsewhere)
+    try:
+        assert peer_wake.Listener.open(db) is None
+        peers = peer_wake.Peers(db)
+        peers.notify()
+        peers.close()
+        assert keep.read_text() == "precious"
+    finally:
+        folder.unlink()

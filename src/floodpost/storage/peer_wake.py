@@ -19,7 +19,9 @@ import contextlib
 import hashlib
 import itertools
 import os
+import re
 import socket
+import stat
 import tempfile
 import time
 from pathlib import Path
@@ -29,6 +31,7 @@ from pathlib import Path
 # and its periodic check covers the rest of that second.
 LIST_TTL_S = 1.0
 _names = itertools.count()
+_NAME = re.compile(r"^[0-9]+-[0-9]+$")  # <pid>-<n>, as Listener names its socket
 
 
 def wake_folder(db_path: str) -> Path:
@@ -37,12 +40,20 @@ def wake_folder(db_path: str) -> Path:
 
 
 def _usable(folder: Path) -> bool:
+    """Our own real folder, closed to others. Not a symlink (lstat): the name is predictable, and
+    a link planted in /tmp must not lead the sender to remove things elsewhere."""
     try:
-        info = folder.stat()
+        info = folder.lstat()
     except OSError:
         return False
-    # Made by someone else: neither send to, nor listen in, their folder.
-    return info.st_uid == os.getuid() and not info.st_mode & 0o077
+    return stat.S_ISDIR(info.st_mode) and info.st_uid == os.getuid() and not info.st_mode & 0o077
+
+
+def _is_socket(path: str) -> bool:
+    try:
+        return stat.S_ISSOCK(os.lstat(path).st_mode)
+    except OSError:
+        return False
 
 
 class Listener:
@@ -110,15 +121,20 @@ class Peers:
             if _usable(self.folder):
                 with contextlib.suppress(OSError):
                     self._targets = [
-                        str(p) for p in self.folder.iterdir() if not p.name.startswith(self._own)
+                        str(p)
+                        for p in self.folder.iterdir()
+                        if _NAME.match(p.name)
+                        and not p.name.startswith(self._own)
+                        and _is_socket(str(p))
                     ]
             self._listed = now
         for target in self._targets:
             try:
                 self.sock.sendto(b"!", target)
             except (ConnectionRefusedError, FileNotFoundError):
-                with contextlib.suppress(OSError):  # its process is gone
-                    os.unlink(target)
+                if _is_socket(target):  # its process is gone (and it is a socket still)
+                    with contextlib.suppress(OSError):
+                        os.unlink(target)
                 self._listed = -LIST_TTL_S
             except OSError:  # its buffer is full: it has a wake-up pending anyway
                 pass

@@ -37,6 +37,7 @@ class EventStream(Response):
         self.chunks = chunks
         self.subscriber = subscriber
         self.unsubscribe = unsubscribe
+        self.gone = False  # the client disconnected
         self.status_code = 200
         self.background = None
         self.init_headers(headers)
@@ -46,6 +47,8 @@ class EventStream(Response):
         try:
             await send({"type": "http.response.start", "status": 200, "headers": self.raw_headers})
             async for chunk in self.chunks:
+                if self.gone:  # also stops a catch-up replay of many pages
+                    break
                 await send({"type": "http.response.body", "body": chunk, "more_body": True})
             await send({"type": "http.response.body", "body": b"", "more_body": False})
         finally:
@@ -58,4 +61,5 @@ class EventStream(Response):
     async def _until_disconnect(self, receive: Receive) -> None:
         while (await receive())["type"] != "http.disconnect":
             pass
+        self.gone = True
         self.subscriber.end()

@@ -18,6 +18,7 @@ from floodpost.web import app as app_module
 from floodpost.web.app import ROUTERS, create_app
 from floodpost.web.headers import SecurityHeaders
 from floodpost.web.limits import BodySizeLimit
+from floodpost.web.routers.events import EventsFastPath
 from floodpost.web.routers.reports import IngestFastPath
 from floodpost.web.security import CSRFCookieMiddleware
 from tests.reports_support import PASSWORD, ServerProcess
@@ -26,13 +27,14 @@ from tests.reports_support import PASSWORD, ServerProcess
 def test_middleware_is_listed_in_create_app_outermost_first(settings, catalogue):
     app = create_app(settings, catalogue=catalogue)
     names = [m.cls.__name__ for m in app.user_middleware]  # type: ignore[attr-defined]
-    assert names[:4] == [
-        SecurityHeaders.__name__,  # issue 13: on every response, the fast path's included
+    assert names[:5] == [
+        SecurityHeaders.__name__,  # issue 13: on every response, the fast paths' included
         BodySizeLimit.__name__,
         IngestFastPath.__name__,
+        EventsFastPath.__name__,
         CSRFCookieMiddleware.__name__,
     ]
-    assert names[4] == "GZipMiddleware" and len(names) == 5
+    assert names[5] == "GZipMiddleware" and len(names) == 6
 
 
 def test_routers_only_declare_routes():

@@ -61,7 +61,7 @@ def _run(coro: Any) -> Any:
 async def _collect(sub: Any, count: int) -> list[Any]:
     got: list[Any] = []
     while len(got) < count:
-        batch = await asyncio.wait_for(sub.queue.get(), WAIT_S)
+        batch = await asyncio.wait_for(sub.get(), WAIT_S)
         got += [change for change, _text in batch]
     return got
 
@@ -122,7 +122,7 @@ def test_every_event_once_in_order_while_woken(wstore, store_url):
     other = open_store(store_url)
     n = 150
 
-    async def main() -> tuple[list[str], list[int]]:
+    async def main() -> tuple[list[bytes], list[int]]:
         broker = Broker(wstore, poll_interval_s=SLOW_POLL_S)
         stream = sse_events(broker, after=None, keepalive_s=WAIT_S)
         await stream.__anext__()  # subscribed (the retry line)
@@ -132,16 +132,16 @@ def test_every_event_once_in_order_while_woken(wstore, store_url):
         ]
         for w in writers:
             w.start()
-        text: list[str] = []
+        text: list[bytes] = []
         try:
-            while sum(t.count("event: note") for t in text) < 2 * n:
+            while sum(t.count(b"event: note") for t in text) < 2 * n:
                 text.append(await asyncio.wait_for(stream.__anext__(), WAIT_S))
         finally:
             for w in writers:
                 w.join()
             await stream.aclose()
             await broker.stop()
-        ids = [int(line[4:]) for t in text for line in t.splitlines() if line.startswith("id: ")]
+        ids = [int(line[4:]) for t in text for line in t.splitlines() if line.startswith(b"id: ")]
         return text, ids
 
     try:

@@ -5,11 +5,13 @@ process, or by another program on the same store (the demo replay, an import), r
 screen — on SQLite and PostgreSQL alike. The reader sleeps until `store.watch_changes` wakes it
 (a commit here at once; another process's within milliseconds: SQLite data_version, PostgreSQL
 LISTEN/NOTIFY), so a report reaches screens in milliseconds; it still reads every
-`poll_interval_s` in case a wake-up was missed (a writer that bypasses the store). Each subscriber gets batches in an asyncio queue; a
-subscriber that falls too far behind is dropped and its browser reconnects with Last-Event-ID,
-catching up from the store, so a slow screen never holds memory for everyone.
+`poll_interval_s` in case a wake-up was missed (a writer that bypasses the store). Each
+subscriber gets batches in its mailbox (`Subscriber`); a subscriber that falls too far behind is
+dropped and its browser reconnects with Last-Event-ID, catching up from the store, so a slow
+screen never holds memory for everyone.
 
-The SSE text (ids = changes.seq) is produced by `sse_events`, which first replays what the client
+The SSE bytes (ids = changes.seq; each event encoded once, in the broker's thread, for every
+screen) are produced by `sse_events`, which first replays what the client
 missed (from the store, in pages) and then follows the live batches, skipping anything it already
 sent — there is no gap between the catch-up and the live part.
 """
@@ -19,30 +21,90 @@ from __future__ import annotations
 import asyncio
 import json
 import threading
-from collections.abc import AsyncIterator, Callable
+from collections import deque
+from collections.abc import AsyncGenerator, Callable
 from typing import Any
 
 from floodpost.storage.base import Change, Store
 
 _CLOSED = object()
+KEEPALIVE = object()
 CATCH_UP_PAGE = 1000
 # Further behind than this, a client is told to reload its snapshot instead of replaying.
 CATCH_UP_MAX = 50_000
 
 
 class Subscriber:
-    def __init__(self, loop: asyncio.AbstractEventLoop, start_seq: int, max_batches: int) -> None:
+    """One open stream's mailbox, filled on its event loop by the broker's `_deliver`.
+
+    A deque and one future per wait, not asyncio.Queue, and the keep-alive from one timer that
+    re-arms itself, not an `asyncio.timeout` around every wait: with 200 screens each event
+    is 200 waits, and the timeout's timer handle and the queue's getter bookkeeping were ≈ 20 %
+    of the server's per-screen CPU in the profile (bench/README.md, bench_push)."""
+
+    def __init__(
+        self,
+        loop: asyncio.AbstractEventLoop,
+        start_seq: int,
+        max_batches: int,
+        keepalive_s: float | None = None,
+    ) -> None:
         self.loop = loop
         self.start_seq = start_seq
-        self.queue: asyncio.Queue[Any] = asyncio.Queue()
         self.max_batches = max_batches
         self.dropped = False
+        self._items: deque[Any] = deque()
+        self._waiter: asyncio.Future[None] | None = None
+        self._keepalive_s = keepalive_s
+        self._last = loop.time()  # when the reader last took something
+        self._timer: asyncio.TimerHandle | None = None
+        if keepalive_s is not None:
+            self._timer = loop.call_later(keepalive_s, self._tick)
 
     def _put(self, item: Any) -> None:
-        if item is not _CLOSED and self.queue.qsize() >= self.max_batches:
+        if self.dropped:
+            return  # its _CLOSED is already queued: nothing more for a screen that fell behind
+        if item is not _CLOSED and len(self._items) >= self.max_batches:
             self.dropped = True
             item = _CLOSED
-        self.queue.put_nowait(item)
+        self._items.append(item)
+        waiter = self._waiter
+        if waiter is not None and not waiter.done():
+            waiter.set_result(None)
+
+    def _tick(self) -> None:
+        assert self._keepalive_s is not None
+        idle = self.loop.time() - self._last
+        delay = self._keepalive_s - idle
+        if delay <= self._keepalive_s * 0.001:
+            if not self._items:  # (items waiting: the reader is busy writing, not idle)
+                self._put(KEEPALIVE)
+            delay = self._keepalive_s
+        self._timer = self.loop.call_later(delay, self._tick)
+
+    def end(self) -> None:
+        """End the stream from its own event loop (the client went away)."""
+        self._put(_CLOSED)
+
+    async def get(self) -> Any:
+        """The next batch [(change, SSE bytes)], KEEPALIVE after `keepalive_s` without one, or
+        _CLOSED when the stream must end."""
+        while not self._items:
+            self._waiter = self.loop.create_future()
+            try:
+                await self._waiter
+            finally:
+                self._waiter = None
+        self._last = self.loop.time()
+        return self._items.popleft()
+
+    def pending(self) -> int:
+        return len(self._items)
+
+    def close(self) -> None:
+        if self._timer is not None:
+            self._timer.cancel()
+            self._timer = None
 
 
 def _deliver(subs: list[Subscriber], item: Any) -> None:
@@ -135,63 +197,73 @@ class Broker:
             await asyncio.to_thread(self._thread.join, 5)
 
     # -- subscribers ------------------------------------------------------------------------
-    def subscribe(self) -> Subscriber:
+    def subscribe(self, keepalive_s: float | None = None) -> Subscriber:
         """A new subscriber (starts the poller on first use, so an app that never streams
-        never polls)."""
+        never polls); with `keepalive_s`, its `get` returns KEEPALIVE after that long idle."""
+        loop = asyncio.get_running_loop()
         with self._lock:
             if self._thread is None and not self._stop.is_set():
                 self.seq = self.store.last_change_seq()
                 self.start()
-            sub = Subscriber(asyncio.get_running_loop(), self.seq, self.max_batches)
+            sub = Subscriber(loop, self.seq, self.max_batches, keepalive_s)
             self._subs.add(sub)
         return sub
 
     def unsubscribe(self, sub: Subscriber) -> None:
         with self._lock:
             self._subs.discard(sub)
+        sub.close()
 
     @property
     def subscriber_count(self) -> int:
         return len(self._subs)
 
 
-def format_event(change: Change) -> str:
+def format_event(change: Change) -> bytes:
     """A report change as `event: report`; any other entity E's change as `event: E`, its data
-    the logged body (the warning, the order... as its own API returns it)."""
+    the logged body (the warning, the order... as its own API returns it). UTF-8 bytes, made
+    once per event for every screen."""
     data = json.dumps(change.report, ensure_ascii=False, separators=(",", ":"))
-    return f"id: {change.seq}\nevent: {change.entity}\ndata: {data}\n\n"
+    return f"id: {change.seq}\nevent: {change.entity}\ndata: {data}\n\n".encode()
 
 
 def _everyone(entity: str, body: dict[str, Any]) -> bool:
     return True
 
 
-def _reset(seq: int) -> str:
-    return f'id: {seq}\nevent: reset\ndata: {{"seq":{seq}}}\n\n'
+def _reset(seq: int) -> bytes:
+    return f'id: {seq}\nevent: reset\ndata: {{"seq":{seq}}}\n\n'.encode()
+
+
+_KEEPALIVE_TEXT = b": keep-alive\n\n"
 
 
 async def sse_events(
     broker: Broker,
     *,
     after: int | None,
-    allow: Callable[[dict[str, Any]], bool] = lambda report: True,
-    allow_entity: Callable[[str, dict[str, Any]], bool] = _everyone,
+    allow: Callable[[dict[str, Any]], bool] | None = None,
+    allow_entity: Callable[[str, dict[str, Any]], bool] | None = None,
     keepalive_s: float = 15.0,
     retry_ms: int = 3000,
-) -> AsyncIterator[str]:
-    """SSE text for one client. `after` = the last event id it saw (None: only new events).
+    subscriber: Subscriber | None = None,
+) -> AsyncGenerator[bytes, None]:
+    """SSE bytes for one client. `after` = the last event id it saw (None: only new events).
     `allow(report)` filters report changes; `allow_entity(entity, body)` those of other
-    entities (all of them by default)."""
+    entities (None: all of them — then the broker's bytes are passed on without a look at
+    each change). `subscriber`: one made by `broker.subscribe(keepalive_s)` (so its owner can
+    `end()` it); by default the stream makes its own."""
 
     def shown(change: Change) -> bool:
         if change.entity == "report":
-            return allow(change.report)
-        return allow_entity(change.entity, change.report)
+            return allow is None or allow(change.report)
+        return allow_entity is None or allow_entity(change.entity, change.report)
 
-    sub = broker.subscribe()
+    everything = allow is None and allow_entity is None
+    sub = subscriber or broker.subscribe(keepalive_s)
     store = broker.store
     try:
-        yield f"retry: {retry_ms}\n: floodpost events\n\n"
+        yield f"retry: {retry_ms}\n: floodpost events\n\n".encode()
         last = sub.start_seq if after is None else after
         if after is not None and (sub.start_seq - after > CATCH_UP_MAX or after > sub.start_seq):
             # Replaying hundreds of thousands of events would be slower than a fresh snapshot;
@@ -205,24 +277,20 @@ async def sse_events(
                 if page:
                     last = page[-1].seq
                 if chunk:
-                    yield "".join(chunk)
+                    yield b"".join(chunk)
                 if len(page) < CATCH_UP_PAGE:
                     break
         while True:
-            queue = sub.queue
-            if queue.empty():
-                # asyncio.timeout, not wait_for: wait_for wraps the get in a new task, once per
-                # event per open screen.
-                try:
-                    async with asyncio.timeout(keepalive_s):
-                        batch = await queue.get()
-                except TimeoutError:
-                    yield ": keep-alive\n\n"
-                    continue
-            else:
-                batch = queue.get_nowait()
+            batch = await sub.get()
+            if batch is KEEPALIVE:
+                yield _KEEPALIVE_TEXT
+                continue
             if batch is _CLOSED:
                 return
+            if everything and batch[0][0].seq > last:  # the usual case: nothing to skip
+                last = batch[-1][0].seq
+                yield batch[0][1] if len(batch) == 1 else b"".join(t for _c, t in batch)
+                continue
             chunk = []
             for change, text in batch:
                 if change.seq <= last:
@@ -231,6 +299,6 @@ async def sse_events(
                 if shown(change):
                     chunk.append(text)
             if chunk:
-                yield "".join(chunk)
+                yield b"".join(chunk)
     finally:
         broker.unsubscribe(sub)

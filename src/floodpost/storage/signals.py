@@ -5,9 +5,10 @@ commit by another worker process or program on the same store is noticed here:
 
 - SQLite: `PRAGMA data_version` on a connection of the watcher's own changes whenever another
   connection commits to the file. Reading it is a few microseconds (it looks at the WAL index in
-  shared memory), so checking every `SQLITE_CHECK_S` (10 ms: more often, the thread's wake-ups
-  cost the event loop GIL hand-overs) bounds the delay — no socket or file to clean up, and it
-  sees every writer.
+  shared memory); it is read every `SQLITE_CHECK_S` (10 ms: more often, the thread's wake-ups
+  cost the event loop GIL hand-overs) and at once when a floodpost writer in another process
+  nudges the watcher's socket after its commit (storage/peer_wake.py). The check sees every
+  writer; the nudge saves waiting for it.
 - PostgreSQL: every write transaction sends `NOTIFY floodpost_changes` (delivered at commit, and
   not at all if it rolls back); a dedicated connection here `LISTEN`s on that channel.
 
@@ -20,6 +21,8 @@ from __future__ import annotations
 import sqlite3
 import threading
 from collections.abc import Callable
+
+from floodpost.storage import peer_wake
 
 CHANNEL = "floodpost_changes"
 SQLITE_CHECK_S = 0.01
@@ -42,12 +45,36 @@ class SQLiteWatcher(_Watcher):
     def __init__(self, path: str, wake: Callable[[], None]) -> None:
         super().__init__(wake, "floodpost-sqlite-watch")
         self.path = path
+        self.listener = peer_wake.Listener.open(path)
 
     def run(self) -> None:
+        try:
+            self._watch(self.listener)
+        finally:
+            if self.listener is not None:
+                self.listener.close()
+
+    def stop(self) -> None:
+        self.halt.set()
+        if self.listener is not None:
+            self.listener.interrupt()
+        super().stop()
+        if self.listener is not None and not self.is_alive():
+            self.listener.close()  # also when it never ran
+
+    def _watch(self, listener: peer_wake.Listener | None) -> None:
         conn: sqlite3.Connection | None = None
         seen: int | None = None
         delay = 0.0
-        while not self.halt.wait(delay):
+        while not self.halt.is_set():
+            if delay:
+                # A writer's nudge (storage/peer_wake.py) ends the wait at once.
+                if listener is not None:
+                    listener.wait(delay)
+                elif self.halt.wait(delay):
+                    break
+                if self.halt.is_set():
+                    break
             delay = SQLITE_CHECK_S
             try:
                 if conn is None:

@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 import sqlite3
 import threading
+import time
 from collections.abc import Callable, Iterable, Sequence
 from concurrent.futures import Future
 from pathlib import Path
@@ -17,7 +18,7 @@ from typing import Any, TypeVar
 
 from floodpost.clock import Clock, system_clock
 from floodpost.errors import Conflict, Unavailable
-from floodpost.storage import bulk, common, faults, signals
+from floodpost.storage import bulk, common, faults, peer_wake, signals
 from floodpost.storage.auth_store import AuthTables
 from floodpost.storage.base import Modifier, User, WriteTx
 from floodpost.storage.common import Statement
@@ -32,6 +33,11 @@ T = TypeVar("T")
 # (1M events: 87 s with 20,000, 61 s with 100,000 — bench/bench_bulk.py).
 _BULK_CHUNK = 100_000
 _Op = Callable[[sqlite3.Connection], Any]
+# The writer retries a busy BEGIN IMMEDIATE itself every millisecond. SQLite's own busy handler
+# tries again after 1, 3, 8, 18, 33… ms, so with `--workers 2` a writer that found the other
+# process's commit (a few ms with its fsync) in progress could start 5–10 ms after the lock was
+# free: that is in the POST's own tail and so in the push latency (bench_push).
+BEGIN_RETRY_S = 0.001
 
 
 def _connect(
@@ -65,12 +71,29 @@ class _Dialect:
 
     def __init__(self, path: str, busy_timeout_s: float = faults.BUSY_TIMEOUT_S) -> None:
         self.conn = _connect(path, busy_timeout_s=busy_timeout_s)
+        self.busy_timeout_s = busy_timeout_s
         # A larger page cache for the one writer: bulk loads (replay, simulate) touch many index
         # pages per batch; 256 MiB halves their time and costs nothing when idle.
         self.conn.execute("PRAGMA cache_size=-262144")
+        # `begin` waits for the write lock itself (BEGIN_RETRY_S). Once BEGIN IMMEDIATE holds it,
+        # nothing else in a WAL transaction waits for another connection (commit's automatic
+        # checkpoint is PASSIVE: it never waits), so no busy handler is needed after it.
+        self.conn.execute("PRAGMA busy_timeout=0")
 
     def begin(self) -> sqlite3.Connection:
-        self.conn.execute("BEGIN IMMEDIATE")
+        deadline = None
+        while True:
+            try:
+                self.conn.execute("BEGIN IMMEDIATE")
+                break
+            except sqlite3.OperationalError as exc:
+                if faults.cause_of(exc) != "busy":
+                    raise
+                now = time.monotonic()
+                deadline = deadline or now + self.busy_timeout_s
+                if now >= deadline:
+                    raise  # the bounded wait ran out: 503 busy (issue 13)
+                time.sleep(BEGIN_RETRY_S)
         self.conn.execute("SAVEPOINT op")
         return self.conn
 
@@ -120,6 +143,9 @@ class SQLiteStore(SharedReads, AuthTables):
         self._writer = common.GroupWriter(
             _Dialect(self.path, busy_timeout_s), max_queue=max_queue, fault_state=self.faults
         )
+        # Other processes' watchers hear of each commit at once (storage/peer_wake.py).
+        self._peers = peer_wake.Peers(self.path)
+        self._writer.add_commit_listener(self._peers.notify)
         self._writer.start()
 
     # -- plumbing ---------------------------------------------------------------------------
@@ -189,6 +215,7 @@ class SQLiteStore(SharedReads, AuthTables):
             self._closed = True
             readers, self._readers = self._readers, []
         self._writer.stop()
+        self._peers.close()
         for conn, lock in readers:
             with lock:  # waits for a read in progress in another thread
                 conn.close()

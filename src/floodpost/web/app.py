@@ -59,6 +59,7 @@ from floodpost.web.deps import Context, Lazy, PageData
 from floodpost.web.errors import install_error_handlers
 from floodpost.web.headers import SecurityHeaders
 from floodpost.web.limits import BodySizeLimit
+from floodpost.web.routers.events import EventsFastPath
 from floodpost.web.routers.pages_report import build_places
 from floodpost.web.routers.reports import IngestFastPath
 from floodpost.web.security import USER_CACHE_TTL_S, CSRFCookieMiddleware
@@ -226,13 +227,15 @@ def create_app(
     # Outermost first. SecurityHeaders puts CSP (with this response's nonce), nosniff & co. on
     # every response, the fast path's and the error pages' included (issue 13); BodySizeLimit
     # bounds every body, the ingest fast path's included; IngestFastPath answers POST
-    # /api/reports before routing (bench/README.md); the CSRF cookie goes on every HTML page;
+    # /api/reports before routing (bench/README.md), EventsFastPath GET /api/events (its chunks
+    # skip the inner wrappers); the CSRF cookie goes on every HTML page;
     # gzip last, on what the routes answer (Starlette's gzip leaves text/event-stream alone, so
     # the live stream is not buffered).
     middleware = [
         Middleware(SecurityHeaders, settings=settings),
         Middleware(BodySizeLimit, max_bytes=settings.max_body_bytes),
         Middleware(IngestFastPath),
+        Middleware(EventsFastPath),
         Middleware(CSRFCookieMiddleware, ctx=ctx),
         Middleware(GZipMiddleware, minimum_size=1024, compresslevel=6),
     ]

@@ -178,6 +178,10 @@ class ChangeFollower:
         """Where the follower is (thread-safe, never waits)."""
         return self._progress
 
+    def wait_ready(self, timeout_s: float | None = None) -> bool:
+        """Wait until a warm-up has finished (every projection up to date); False on timeout."""
+        return self._ready.wait(timeout_s)
+
     # -- warming up --------------------------------------------------------------------------
     def warm(self, then: Sequence[Callable[[], object]] = ()) -> bool:
         """Bring every projection up to date on a daemon thread, then run `then` (reads that

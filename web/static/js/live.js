@@ -588,7 +588,8 @@
   // -- first load ------------------------------------------------------------------------------
   // While the server's roll-ups warm up (start-up with a big log, issue 14 §5), /api/live/state
   // answers 503 warming_up with the progress and retry_after_s: show "warming up … 45%" and ask
-  // again after that many seconds, so the first load resolves once the live layer is there.
+  // again after that many seconds (http.getWhenWarm), so the first load resolves once the live
+  // layer is there.
   var warmingEl = document.getElementById("fp-warming");
   function showWarming(progress) {
     if (!warmingEl) return;
@@ -598,28 +599,8 @@
       : "";
     document.body.dataset.warming = progress ? "1" : "";
   }
-  function whenWarm(url) {
-    return getJSON(url).then(
-      function (s) {
-        showWarming(null);
-        return s;
-      },
-      function (err) {
-        var body = err && err.body;
-        if (err.status !== 503 || !body || body.error !== "warming_up") throw err;
-        showWarming(body.progress || {});
-        var wait = Math.max(1, Number(body.retry_after_s) || 2) * 1000;
-        return new Promise(function (resolve) {
-          setTimeout(resolve, wait);
-        }).then(function () {
-          return whenWarm(url);
-        });
-      },
-    );
-  }
-
   function load() {
-    return whenWarm("/api/live/state").then(function (s) {
+    return floodpost.http.getWhenWarm("/api/live/state", showWarming).then(function (s) {
       live.state = s;
       live.seq = s.seq;
       live.skew = s.now - Date.now() / 1000;

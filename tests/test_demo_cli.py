@@ -61,8 +61,11 @@ def start_demo(tmp: Path, *args: str) -> DemoServer:
         if proc.poll() is not None:
             break
         try:
-            if httpx.get(url + "/healthz", timeout=1).status_code == 200:
+            health = httpx.get(url + "/healthz", timeout=1)
+            # Up, and the roll-ups warm (until then statistics answer 503 warming_up).
+            if health.status_code == 200 and "warming" not in health.json():
                 break
+            time.sleep(0.3)
         except httpx.HTTPError:
             time.sleep(0.3)
     log.seek(0)

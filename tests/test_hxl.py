@@ -43,6 +43,7 @@ def server(tmp_path_factory, catalogue):
     load_all(app.state.ctx.store, catalogue)
     add_user(app.state.ctx.store, "viewer", "viewer")
     with ThreadServer(app) as srv, httpx.Client(base_url=srv.url) as http:
+        assert app.state.ctx.follower.wait_ready(120)  # roll-ups warm (issue 14 §5)
         srv.auth = bearer(http, "viewer")  # type: ignore[attr-defined]
         yield srv
 

@@ -104,3 +104,20 @@ class LayerError(ConfigError):
     """A geodata file that does not follow its layer's schema (names file and field)."""
 
     code = "layer"
+
+
+class WarmingUp(FloodpostError):
+    """The in-memory roll-ups are still being built (start-up, or a reseed): the statistics and
+    the live picture answer at once with the progress instead of waiting (issue 14 §5). Not a
+    store fault: /healthz stays "ok" (it shows the progress)."""
+
+    status = 503
+    code = "warming_up"
+
+    def __init__(self, progress: dict[str, Any], *, retry_after_s: int) -> None:
+        percent = int(float(progress.get("fraction") or 0.0) * 100)
+        super().__init__(
+            f"statistics are warming up ({percent}%); try again shortly",
+            progress=progress,
+            retry_after_s=retry_after_s,
+        )

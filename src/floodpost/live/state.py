@@ -81,7 +81,7 @@ class LiveState:
         self.rollup = rollup or follow(self.follower)
         self.risk = domain.RiskPlaces.of(places.villages, places.reservoirs)
         self.live = LiveProjection(store, list(places.zones))
-        self.follower.subscribe(self.live, seed=self.live.seed)
+        self.follower.subscribe(self.live, seed=self.live.seed, name="live")
 
     def snapshot(
         self, now: float, *, reporter: str | None = None, with_requests: bool = True
@@ -89,8 +89,9 @@ class LiveState:
         """The whole live picture. `reporter` (a field member) limits individual reports to
         their own; aggregates stay county-wide, as on a public situation board. Without
         `with_requests` the open requests are counted but not listed (a page refreshing its
-        aggregates already follows each request on the stream)."""
-        with self.follower.current() as seq:
+        aggregates already follows each request on the stream). Raises WarmingUp while the
+        app's follower is warming up (ChangeFollower.try_current)."""
+        with self.follower.try_current() as seq:
             rollup = self.rollup
             sums = rollup.memo("totals", lambda: totals(rollup))
             reservoirs = self._reservoirs(rollup)

@@ -19,11 +19,11 @@ F = TypeVar("F", bound=Callable[..., Any])
 
 def _current(method: F) -> F:
     """Run with the roll-up brought up to date and locked (the follower's lock: no change is
-    applied while a statistic reads it)."""
+    applied while a statistic reads it); WarmingUp at once while the app's follower warms up."""
 
     @wraps(method)
     def wrapper(self: ReviewStats, *args: Any, **kwargs: Any) -> Any:
-        with self.follower.current():
+        with self.follower.try_current():
             return method(self, *args, **kwargs)
 
     return wrapper  # type: ignore[return-value]
@@ -67,7 +67,7 @@ class ReviewStats:
 
     def at(self, moment: str, *, future_s: float | None = None) -> dict[str, Any]:
         t = summary.parse_moment(moment, now=self.clock(), future_s=future_s)
-        with self.follower.current():
+        with self.follower.try_current():
             return summary.situation_at(self.rollup, self.ref, t)
 
     @_current
@@ -81,6 +81,12 @@ class ReviewStats:
     @_current
     def reservoirs(self) -> dict[str, Any]:
         return {"rows": reservoir_status(self.rollup, self.ref)}
+
+    def check_ready(self) -> None:
+        """Raise WarmingUp now if the roll-up is warming up (before a download starts streaming:
+        an error cannot be sent once the body has begun)."""
+        with self.follower.try_current():
+            pass
 
     def review(self) -> dict[str, Any]:
         """Everything the review page shows, in one call (its JSON twin is the sum of the

@@ -37,6 +37,9 @@ class ErrorBody(BaseModel):
     retry_after_s: int | None = Field(None, description="429/503: seconds until a retry")
     reason: str | None = Field(None, description="503: what is wrong with the store")
     request_id: str | None = Field(None, description="500: the id the error was logged under")
+    progress: dict[str, Any] | None = Field(
+        None, description="503 warming_up: state, step, done, total, fraction of the roll-ups"
+    )
 
 
 _ERROR_REF = {"$ref": "#/components/schemas/Error"}

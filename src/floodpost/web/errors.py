@@ -11,7 +11,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import HTMLResponse, JSONResponse, Response
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from floodpost.errors import FloodpostError, InvalidInput
+from floodpost.errors import FloodpostError, InvalidInput, WarmingUp
 from floodpost.storage import faults
 from floodpost.web.contract import install_contract
 from floodpost.web.templating import render
@@ -83,7 +83,8 @@ def render_error(request: Request, exc: FloodpostError) -> Response:
         headers["Retry-After"] = str(int(exc.extra["retry_after_s"]))
     if exc.status == 503:
         headers.setdefault("Retry-After", str(faults.RETRY_AFTER_S["closed"]))
-        _record_fault(request, exc)
+        if not isinstance(exc, WarmingUp):  # roll-ups warming up: not a fault of the store
+            _record_fault(request, exc)
     if _wants_json(request):
         return JSONResponse(exc.to_dict(), status_code=exc.status, headers=headers)
     try:

@@ -18,6 +18,11 @@
      floodpost.http.postJSON(url, body)  -> Promise of the parsed body (POST, CSRF header sent)
      floodpost.http.sendJSON(method, url, body) -> the same for PATCH, PUT, DELETE
 
+     floodpost.http.getWhenWarm(url, onWarming) -> Promise of the parsed body; while the server's
+                                             roll-ups warm up (503 warming_up, issue 14 §5) it
+                                             calls onWarming(progress) and asks again after the
+                                             answer's retry_after_s, then onWarming(null)
+
    A request that fails rejects with an Error whose `status` is the HTTP status (0: no answer),
    `body` the server's JSON error ({error, detail, field, ...}) or null, `url` the URL; its
    message is the server's `detail` when there is one, else "<url>: <status>".
@@ -80,12 +85,34 @@
     );
   }
 
+  function getWhenWarm(url, onWarming) {
+    var told = onWarming || function () {};
+    return request("GET", url).then(
+      function (body) {
+        told(null);
+        return body;
+      },
+      function (err) {
+        var body = err.body;
+        if (err.status !== 503 || !body || body.error !== "warming_up") throw err;
+        told(body.progress || {});
+        var wait = Math.max(1, Number(body.retry_after_s) || 2) * 1000;
+        return new Promise(function (resolve) {
+          setTimeout(resolve, wait);
+        }).then(function () {
+          return getWhenWarm(url, onWarming);
+        });
+      },
+    );
+  }
+
   floodpost.http = {
     csrfToken: csrfToken,
     jsonHeaders: jsonHeaders,
     getJSON: function (url) {
       return request("GET", url);
     },
+    getWhenWarm: getWhenWarm,
     postJSON: function (url, body) {
       return request("POST", url, body);
     },

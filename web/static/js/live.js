@@ -586,8 +586,21 @@
   }
 
   // -- first load ------------------------------------------------------------------------------
+  // While the server's roll-ups warm up (start-up with a big log, issue 14 §5), /api/live/state
+  // answers 503 warming_up with the progress and retry_after_s: show "warming up … 45%" and ask
+  // again after that many seconds (http.getWhenWarm), so the first load resolves once the live
+  // layer is there.
+  var warmingEl = document.getElementById("fp-warming");
+  function showWarming(progress) {
+    if (!warmingEl) return;
+    warmingEl.hidden = !progress;
+    warmingEl.textContent = progress
+      ? warmingEl.dataset.text + " " + Math.floor((Number(progress.fraction) || 0) * 100) + "%"
+      : "";
+    document.body.dataset.warming = progress ? "1" : "";
+  }
   function load() {
-    return getJSON("/api/live/state").then(function (s) {
+    return floodpost.http.getWhenWarm("/api/live/state", showWarming).then(function (s) {
       live.state = s;
       live.seq = s.seq;
       live.skew = s.now - Date.now() / 1000;

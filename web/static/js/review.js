@@ -5,6 +5,9 @@
   "use strict";
 
   var getJSON = window.floodpost.http.getJSON;
+  // The statistics answer 503 warming_up while the server rebuilds its roll-ups (issue 14 §5):
+  // ask again after the Retry-After it gives rather than show an error.
+  var getStats = window.floodpost.http.getWhenWarm;
 
   var data = JSON.parse(document.getElementById("review-data").textContent);
   var texts = JSON.parse(document.getElementById("review-i18n").textContent);
@@ -38,7 +41,7 @@
   Chart.defaults.animation = false; // print and screenshots must show the final picture
   Chart.defaults.maintainAspectRatio = false;
 
-  getJSON("/api/stats/by-day")
+  getStats("/api/stats/by-day")
     .then(function (res) {
       var labels = res.rows.map(function (r) {
         return r.date.slice(5);
@@ -164,7 +167,7 @@
   Promise.all([
     getJSON("/api/layers/county"),
     getJSON("/api/layers/townships"),
-    getJSON("/api/stats/flows"),
+    getStats("/api/stats/flows"),
   ])
     .then(function (res) {
       var county = L.geoJSON(res[0], { style: { color: "#14284b", weight: 2, fill: false } });
@@ -235,7 +238,7 @@
     var moment = hour + ":59:59+08:00";
     document.getElementById("slider-time").textContent = hour.replace("T", " ") + ":59";
     var mine = ++seq;
-    getJSON("/api/stats/at?t=" + encodeURIComponent(moment))
+    getStats("/api/stats/at?t=" + encodeURIComponent(moment))
       .then(function (s) {
         if (mine !== seq) return; // a later move of the slider already asked again
         document.getElementById("sit-evacuated").textContent = fmt.format(s.totals.evacuated);

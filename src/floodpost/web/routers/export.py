@@ -29,6 +29,8 @@ def export_reports(
     township: str | None = Query(None, description="only reports routed to this township code"),
     hxl: str | None = Query(None, description="1: CSV with the HXL hashtag row"),
 ) -> StreamingResponse:
+    if format.lower() in ("xlsx", "gpkg"):  # these carry the statistics (summary, by area)
+        stats.check_ready()
     spec, chunks = export_stream(
         stats, format.lower(), since=since, kind=kind, township=township, hxl=hxl
     )

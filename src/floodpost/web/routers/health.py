@@ -1,16 +1,23 @@
-"""`GET /healthz`: "ok", or "degraded" with the reason while a store fault lasts (issue 13)."""
+"""`GET /healthz`: "ok", or "degraded" with the reason while a store fault lasts (issue 13); while
+the roll-ups warm up (start-up, a reseed) also `warming` with their progress (issue 14 §5)."""
+
+from typing import Any
 
 from fastapi import APIRouter
 
-from floodpost.web.deps import StoreDep
+from floodpost.web.deps import FollowerDep, StoreDep
 
 router = APIRouter()
 
 
 @router.get("/healthz")
-def healthz(store: StoreDep) -> dict[str, str]:
+def healthz(store: StoreDep, follower: FollowerDep) -> dict[str, Any]:
     fault_state = getattr(store, "faults", None)
     reason = fault_state.reason() if fault_state is not None else None
+    body: dict[str, Any] = {"status": "ok"}
     if reason:
-        return {"status": "degraded", "reason": reason}
-    return {"status": "ok"}
+        body = {"status": "degraded", "reason": reason}
+    progress = follower.progress()
+    if progress.state == "warming":
+        body["warming"] = progress.as_dict()
+    return body

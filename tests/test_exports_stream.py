@@ -6,8 +6,10 @@ from __future__ import annotations
 import csv
 import io
 import json
+import sqlite3
 import time
 import zipfile
+from contextlib import closing
 
 import httpx
 import openpyxl
@@ -211,6 +213,10 @@ def test_gpkg_round_trip_every_report_with_spatial_index(demo, tmp_path):
     info = pyogrio.read_info(path, layer="reports")
     assert info["features"] == len(want) and info["crs"] == "EPSG:4326"
     assert info["capabilities"]["fast_spatial_filter"]  # the R-tree is there and registered
+    with closing(sqlite3.connect(path)) as conn:  # packed by export/rtree.py: SQLite accepts it
+        assert conn.execute("SELECT rtreecheck('rtree_reports_geom')").fetchone()[0] == "ok"
+        placed = conn.execute("SELECT COUNT(*) FROM reports WHERE geom IS NOT NULL").fetchone()
+        assert conn.execute("SELECT COUNT(*) FROM rtree_reports_geom").fetchone() == placed
     frame = pyogrio.read_dataframe(path, layer="reports")
     assert list(frame["id"]) == want
     placed = frame[frame["lon"].notna()]

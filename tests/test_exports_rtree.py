@@ -7,11 +7,10 @@ from __future__ import annotations
 import random
 import sqlite3
 
+import numpy as np
 import pytest
 
 from floodpost.export.rtree import bulk_load
-
-_POINTS = "SELECT fid, lon, lat FROM pts ORDER BY lon, fid"
 
 
 def _db(points: list[tuple[int, float, float]]) -> sqlite3.Connection:
@@ -21,8 +20,12 @@ def _db(points: list[tuple[int, float, float]]) -> sqlite3.Connection:
     for name in ("packed", "reference"):
         conn.execute(f"CREATE VIRTUAL TABLE {name} USING rtree(id, minx, maxx, miny, maxy)")
     conn.execute("INSERT INTO reference SELECT fid, lon, lon, lat, lat FROM pts")
+    lon = np.full(3 * len(points) // 2 + 2, np.nan)  # fids without a point: unplaced, past the end
+    lat = np.full(3 * len(points) // 2 + 2, np.nan)
+    for fid, x, y in points:
+        lon[fid - 1], lat[fid - 1] = x, y
     conn.execute("BEGIN")
-    bulk_load(conn, "packed", _POINTS, len(points))
+    bulk_load(conn, "packed", lon, lat)
     conn.execute("COMMIT")
     return conn
 
@@ -31,9 +34,10 @@ def _points(n: int, seed: int = 7) -> list[tuple[int, float, float]]:
     rnd = random.Random(seed)
     # Coordinates that are not exact floats, both signs (rounding outwards differs by sign),
     # and repeated points.
-    out = [(i + 1, rnd.uniform(-180, 180), rnd.uniform(-90, 90)) for i in range(n)]
+    # Every third fid has no point (no coordinates reported).
+    out = [(3 * i // 2 + 1, rnd.uniform(-180, 180), rnd.uniform(-90, 90)) for i in range(n)]
     if n > 10:
-        out[5] = (6, out[4][1], out[4][2])
+        out[5] = (out[5][0], out[4][1], out[4][2])
     return out
 
 
@@ -68,10 +72,11 @@ def test_box_queries_find_what_a_scan_finds_and_sqlite_edits_the_tree():
             "SELECT fid FROM pts WHERE lon BETWEEN ? AND ? AND lat BETWEEN ? AND ?", box
         ).fetchall()
         assert sorted(found) == sorted(scan)
+    gone = conn.execute("SELECT COUNT(*) FROM pts WHERE fid % 3 = 0").fetchone()[0]
     conn.execute("DELETE FROM packed WHERE id % 3 = 0")
     conn.execute("INSERT INTO packed VALUES (100000, 1.5, 1.5, 2.5, 2.5)")
     assert conn.execute("SELECT rtreecheck('packed')").fetchone()[0] == "ok"
-    assert conn.execute("SELECT COUNT(*) FROM packed").fetchone()[0] == 6000 - 2000 + 1
+    assert conn.execute("SELECT COUNT(*) FROM packed").fetchone()[0] == 6000 - gone + 1
 
 
 def test_no_points_leaves_the_empty_root():

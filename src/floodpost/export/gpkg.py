@@ -24,6 +24,8 @@ import struct
 from typing import Any
 
 import geopandas
+import numpy as np
+import numpy.typing as npt
 import pandas
 from pyogrio import write_dataframe
 
@@ -93,16 +95,18 @@ def write_gpkg(stats: ReviewStats, path: str, where: ExportFilter = ALL) -> None
             conn.execute(f'DROP TRIGGER "{name}"')
         names = ", ".join(f'"{name}"' for name, _ in REPORT_FIELDS)
         insert = f"INSERT INTO reports ({names}, geom) VALUES ({'?, ' * len(REPORT_FIELDS)}?)"
-        placed = 0
+        lon: list[npt.NDArray[np.float64]] = []
+        lat: list[npt.NDArray[np.float64]] = []
         for page in iter_rows(stats.store, where):
-            placed += _add_geometry(page)
+            _add_geometry(page)
             conn.executemany(insert, page)
-        bulk_load(
-            conn,
-            "rtree_reports_geom",
-            "SELECT fid, lon, lat FROM reports WHERE geom IS NOT NULL ORDER BY lon, fid",
-            placed,
-        )
+            lon.append(np.array([v[_LON] for v in page], dtype=np.float64))
+            lat.append(np.array([v[_LAT] for v in page], dtype=np.float64))
+        count = sum(len(a) for a in lon)
+        # fid = rowid, given in insertion order from 1 into the empty table: index + 1.
+        assert conn.execute("SELECT COALESCE(MAX(fid), 0) FROM reports").fetchone()[0] == count
+        bulk_load(conn, "rtree_reports_geom", _joined(lon), _joined(lat))
+        del lon, lat
         conn.execute(
             "UPDATE gpkg_ogr_contents SET feature_count = (SELECT COUNT(*) FROM reports) "
             "WHERE table_name = 'reports'"
@@ -125,18 +129,19 @@ _GP_HEADER = b"GP\x00\x01" + struct.pack("<i", 4326)
 _WKB_POINT = struct.Struct("<BIdd")
 
 
-def _add_geometry(page: list[list[Any]]) -> int:
-    """Appends each row's GeoPackage point (None without both coordinates); returns how many
-    rows have one."""
-    placed = 0
+def _add_geometry(page: list[list[Any]]) -> None:
+    """Appends each row's GeoPackage point (None without both coordinates)."""
     for values in page:
         lon, lat = values[_LON], values[_LAT]
-        if lon is not None and lat is not None and lon == lon and lat == lat:
-            values.append(_GP_HEADER + _WKB_POINT.pack(1, 1, lon, lat))
-            placed += 1
-        else:
-            values.append(None)
-    return placed
+        values.append(
+            _GP_HEADER + _WKB_POINT.pack(1, 1, lon, lat)
+            if lon is not None and lat is not None and lon == lon and lat == lat
+            else None
+        )
+
+
+def _joined(parts: list[npt.NDArray[np.float64]]) -> npt.NDArray[np.float64]:
+    return np.concatenate(parts) if parts else np.empty(0, dtype=np.float64)
 
 
 _LON = FIELD_NAMES.index("lon")

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Any
 
@@ -136,12 +135,10 @@ def iter_rows(
 ) -> Iterator[list[list[Any]]]:
     """Every stored report matching the filter as its exported values (FIELD_NAMES order), a
     page at a time, in the order received — picked out by the database, which is cheaper than
-    decoding whole reports (Store.report_field_rows). The next page is read on another thread
-    while the caller writes this one: SQLite's step runs without the GIL, so on a second core
-    the read (a quarter of a CSV export's CPU) overlaps the writing. One page ahead at most."""
-
-    def read(cursor: int) -> tuple[list[list[Any]], int | None]:
-        return store.report_field_rows(
+    decoding whole reports (Store.report_field_rows)."""
+    cursor = 0
+    while True:
+        rows, nxt = store.report_field_rows(
             FIELD_NAMES,
             kind=where.kind,
             township=where.township,
@@ -149,19 +146,8 @@ def iter_rows(
             after_seq=cursor,
             limit=page or PAGE,
         )
-
-    ahead = _READER.submit(read, 0)
-    while True:
-        rows, nxt = ahead.result()
-        if nxt is not None:
-            ahead = _READER.submit(read, nxt)
         if rows:
             yield rows
         if nxt is None:
             return
-
-
-# Long-lived threads: the SQLite store keeps a reader connection per thread, so a thread per
-# export would open (and keep) a connection per export. Two: two exports at once read ahead
-# side by side; a third waits its turn for a page, not for a whole export.
-_READER = ThreadPoolExecutor(max_workers=2, thread_name_prefix="export-read")
+        cursor = nxt

@@ -7,6 +7,7 @@ import csv
 import io
 import json
 import sqlite3
+import tempfile
 import time
 import zipfile
 from contextlib import closing
@@ -272,3 +273,32 @@ def test_csv_pages_are_the_neutralised_rows_with_and_without_hxl(demo, catalogue
     assert got.count(b"\r\n") - buf.getvalue().count("\r\n") == (2 if hxl else 1)  # header(s)
     notes = [r["note"] for r in _csv_rows(got)[-5:]]
     assert notes == ["'-3 people", "'=SUM(A1)", '"quoted", with comma', "'\tTab", "plain"]
+
+
+def test_gpkg_temporary_file_is_removed_when_the_client_goes_away(
+    demo, settings, catalogue, tmp_path, monkeypatch
+):
+    """A client that hangs up after the first bytes of a GeoPackage leaves no temporary file
+    behind on the server (nor does a complete download)."""
+    from floodpost.web.app import create_app
+
+    spool = tmp_path / "spool"
+    spool.mkdir()
+    monkeypatch.setattr(tempfile, "tempdir", str(spool))
+    monkeypatch.setattr(formats, "CHUNK_BYTES", 4096)  # many chunks: the file outlives the first
+    app = create_app(settings, catalogue=catalogue)
+    headers = {"Authorization": demo.headers["Authorization"], "Accept-Encoding": "identity"}
+    with ThreadServer(app) as srv:
+        with httpx.Client(base_url=srv.url, headers=headers) as http:
+            with http.stream("GET", "/api/export", params={"format": "gpkg"}) as r:
+                first = next(r.iter_raw())
+                assert first.startswith(b"SQLite format 3")
+                assert list(spool.iterdir())  # the file being sent
+            # the response is closed here, most of the file unread: the connection goes
+        deadline = time.monotonic() + 10
+        while list(spool.iterdir()) and time.monotonic() < deadline:
+            time.sleep(0.05)
+        assert not list(spool.iterdir())
+        with httpx.Client(base_url=srv.url, headers=headers) as http:
+            body = http.get("/api/export", params={"format": "gpkg"}).content
+        assert body.startswith(b"SQLite format 3") and not list(spool.iterdir())

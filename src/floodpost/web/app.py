@@ -57,6 +57,7 @@ from floodpost.storage import open_store
 from floodpost.storage.base import Store
 from floodpost.web.deps import Context, Lazy, PageData
 from floodpost.web.errors import install_error_handlers
+from floodpost.web.gzip_types import GZIP_EXCLUDED
 from floodpost.web.headers import SecurityHeaders
 from floodpost.web.limits import BodySizeLimit
 from floodpost.web.routers.events import EventsFastPath
@@ -240,7 +241,12 @@ def create_app(
         Middleware(IngestFastPath),
         Middleware(EventsFastPath),
         Middleware(CSRFCookieMiddleware, ctx=ctx),
-        Middleware(GZipMiddleware, minimum_size=1024, compresslevel=6),
+        Middleware(
+            GZipMiddleware,
+            minimum_size=1024,
+            compresslevel=6,
+            exclude_content_types=GZIP_EXCLUDED,  # not the zipped XLSX again (web/gzip_types.py)
+        ),
     ]
     # FastAPI's /docs and /redoc pages load their scripts from a CDN, which the command post cannot
     # reach; the API description stays at /openapi.json and in docs/API.md.

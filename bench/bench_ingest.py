@@ -293,19 +293,25 @@ async def steady_latency(
     }
 
 
-def cpu_s(pid: int) -> float:
-    """User + system CPU seconds of process `pid` and its children so far (Linux /proc): the
+def cpu_split(pid: int) -> tuple[float, float]:
+    """(user, system) CPU seconds of process `pid` and its children so far (Linux /proc): the
     server and its worker processes, or the PostgreSQL postmaster and its backends."""
     tick = os.sysconf("SC_CLK_TCK")
-    total = 0.0
+    user = system = 0.0
     for stat in Path("/proc").glob("[0-9]*/stat"):
         try:
             fields = stat.read_text().rpartition(")")[2].split()
         except OSError:
             continue
         if stat.parent.name == str(pid) or fields[1] == str(pid):
-            total += (int(fields[11]) + int(fields[12])) / tick
-    return total
+            user += int(fields[11]) / tick
+            system += int(fields[12]) / tick
+    return user, system
+
+
+def cpu_s(pid: int) -> float:
+    """User + system CPU seconds of process `pid` and its children so far."""
+    return sum(cpu_split(pid))
 
 
 def free_port() -> int:

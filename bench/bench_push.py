@@ -42,6 +42,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from bench_ingest import (  # noqa: E402
     PASSWORD,
     Conn,
+    cpu_split,
     free_port,
     report_body,
     village_points,
@@ -50,22 +51,6 @@ from bench_ingest import (  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[1]
 _ID = re.compile(rb'event: report\ndata: \{[^\n]*?"id":"([0-9a-f-]{36})"')
-
-
-def server_cpu_s(pid: int) -> tuple[float, float]:
-    """(user, system) CPU seconds of the server and its worker processes so far (Linux /proc):
-    system time is mostly the kernel's loopback TCP send, one per screen per event."""
-    tick = os.sysconf("SC_CLK_TCK")
-    user = system = 0.0
-    for stat in Path("/proc").glob("[0-9]*/stat"):
-        try:
-            fields = stat.read_text().rpartition(")")[2].split()
-        except OSError:
-            continue
-        if stat.parent.name == str(pid) or fields[1] == str(pid):
-            user += int(fields[11]) / tick
-            system += int(fields[12]) / tick
-    return user, system
 
 
 def _env(src: str) -> dict[str, str]:
@@ -158,14 +143,16 @@ async def measure(port: int, pid: int, screens: int, rate: float, seconds: float
     for i in range(int(rate * 2)):  # warm-up: imports, caches, the brokers' first reads
         await post(i, record=False)
         await asyncio.sleep(1 / rate)
-    cpu0 = server_cpu_s(pid)
+    # (user, system) of the server and its workers: system time is mostly the kernel's loopback
+    # TCP send, one per screen per event.
+    cpu0 = cpu_split(pid)
     start = time.perf_counter()
     n = int(rate * seconds)
     for k in range(n):
         await asyncio.sleep(max(0.0, start + k / rate - time.perf_counter()))
         await post(k, record=True)
     await asyncio.sleep(3.0)  # let the last events arrive
-    cpu1 = server_cpu_s(pid)
+    cpu1 = cpu_split(pid)
     user_ms, sys_ms = ((b - a) * 1000 / max(1, n) for a, b in zip(cpu0, cpu1, strict=True))
     stop.set()
     await asyncio.gather(*tasks, return_exceptions=True)

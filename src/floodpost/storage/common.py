@@ -202,6 +202,12 @@ class WriteDialect(Protocol):
     def close(self) -> None: ...
 
 
+def fails_batch(dialect: WriteDialect, exc: BaseException) -> bool:
+    """Whether an op's error fails its whole batch (connection gone, disk full, busy) rather
+    than only the op (a conflict, a bad value: rolled back alone)."""
+    return dialect.batch_fatal(exc) or faults.cause_of(exc) is not None
+
+
 class GroupWriter(threading.Thread):
     def __init__(
         self,
@@ -325,7 +331,7 @@ class GroupWriter(threading.Thread):
         try:
             value = op(conn)
         except Exception as exc:  # noqa: BLE001 - handed back to the caller
-            if self.dialect.batch_fatal(exc) or faults.cause_of(exc) is not None:
+            if fails_batch(self.dialect, exc):
                 raise  # connection gone, disk full, busy: the whole batch fails
             self.dialect.undo_op(conn)
             return None, exc

@@ -238,7 +238,7 @@ class _Dialect:
                 conn.execute(_NOTIFY)
                 conn.execute("COMMIT")
         except psycopg.Error as exc:
-            if self.batch_fatal(exc) or faults.cause_of(exc) is not None:
+            if common.fails_batch(self, exc):
                 raise  # connection gone, disk full, busy: the whole batch fails
             # A statement failed, so the server skipped the rest and the COMMIT: nothing is
             # written. The writer runs the batch again op by op, so the error stays with its op.

@@ -10,17 +10,16 @@ from __future__ import annotations
 from typing import Any
 
 from fastapi import APIRouter, Depends, Query, Request
-from starlette.types import ASGIApp, Receive, Scope, Send
 
-from floodpost.errors import FloodpostError, InvalidInput
+from floodpost.errors import InvalidInput
 from floodpost.live.broker import sse_events
 from floodpost.live.state import feed
 from floodpost.orders.queries import user_zones
 from floodpost.orders.service import field_entity_filter
 from floodpost.sms.messages import sms_readable
 from floodpost.web.deps import ClockDep, LiveDep, StoreDep, ctx_of
-from floodpost.web.errors import render_error, unexpected
 from floodpost.web.event_stream import EventStream
+from floodpost.web.fast_path import FastPath
 from floodpost.web.security import Principal, own_only, require_user
 
 router = APIRouter()
@@ -56,13 +55,12 @@ def event_stream(request: Request, principal: Principal) -> EventStream:
     after = _after(request, request.query_params.get("after"))
     mine = own_only(principal)
     allow = None
-    if mine is not None:
+    field_filter = None
+    if mine is not None:  # a field member: their own reports, their zones' orders and roll-call
 
         def allow(report: dict[str, Any]) -> bool:
             return report.get("reporter") == mine
 
-    field_filter = None
-    if mine is not None:  # a field member: only their zones' orders and roll-call (issue 10)
         field_filter = field_entity_filter(
             user_zones(ctx.store.read, principal.name), ctx.orders.zone_of
         )
@@ -89,30 +87,17 @@ def event_stream(request: Request, principal: Principal) -> EventStream:
     return EventStream(stream, subscriber, ctx.broker.unsubscribe, headers)
 
 
-class EventsFastPath:
-    """Serves GET /api/events before routing, so the stream's chunks skip the inner `send`
-    wrappers (exception handlers, gzip — which leaves event streams alone anyway — and CSRF)
-    and FastAPI's dependency solver (bench/README.md, bench_push). The checks and the code are
-    the route's own (require_user → event_stream); the route above stays the documented
-    definition and serves whenever this is absent."""
+class EventsFastPath(FastPath):
+    """Serves GET /api/events before routing (web/fast_path.py), so the stream's chunks skip the
+    inner `send` wrappers (exception handlers, gzip — which leaves event streams alone anyway —
+    and CSRF) and FastAPI's dependency solver (bench/README.md, bench_push). The checks and the
+    code are the route's own (require_user → event_stream)."""
 
-    def __init__(self, app: ASGIApp) -> None:
-        self.app = app
+    method = "GET"
+    path = "/api/events"
 
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if not (
-            scope["type"] == "http" and scope["method"] == "GET" and scope["path"] == "/api/events"
-        ):
-            await self.app(scope, receive, send)
-            return
-        request = Request(scope, receive)
-        try:
-            response: Any = event_stream(request, await require_user(request))
-        except FloodpostError as exc:
-            response = render_error(request, exc)
-        except Exception as exc:  # noqa: BLE001 - never a plain-text 500 (issue 13)
-            response = unexpected(request, exc)
-        await response(scope, receive, send)
+    async def answer(self, request: Request) -> EventStream:
+        return event_stream(request, await require_user(request))
 
 
 @router.get("/api/live/state")

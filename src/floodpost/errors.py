@@ -115,7 +115,7 @@ class WarmingUp(FloodpostError):
     code = "warming_up"
 
     def __init__(self, progress: dict[str, Any], *, retry_after_s: int) -> None:
-        percent = int(float(progress.get("fraction") or 0.0) * 100)
+        self.percent = percent = int(float(progress.get("fraction") or 0.0) * 100)
         super().__init__(
             f"statistics are warming up ({percent}%); try again shortly",
             progress=progress,

@@ -39,7 +39,7 @@ def review_page(
             user=user,
             review=None,
             warming=warming.extra["progress"],
-            percent=int(float(warming.extra["progress"].get("fraction") or 0.0) * 100),
+            percent=warming.percent,
             retry_after_s=retry,
         )
         page.headers["Retry-After"] = str(retry)

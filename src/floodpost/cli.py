@@ -173,8 +173,9 @@ def cmd_serve(args: argparse.Namespace) -> int:
             "floodpost.web.app:app_from_env", factory=True, workers=settings.workers, **server
         )
         return 0
-    from floodpost.web.app import create_app
+    from floodpost.web.app import create_app, tune_serving_process
 
+    tune_serving_process()
     uvicorn.run(create_app(settings), **server)
     return 0
 

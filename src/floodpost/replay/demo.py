@@ -197,7 +197,7 @@ def run_demo(args: argparse.Namespace) -> int:
     from floodpost.geo.catalogue import Catalogue
     from floodpost.settings import Settings
     from floodpost.storage import open_store
-    from floodpost.web.app import create_app
+    from floodpost.web.app import create_app, tune_serving_process
 
     speed = parse_speed(getattr(args, "speed", "max"))
     tmp: tempfile.TemporaryDirectory[str] | None = None
@@ -255,6 +255,7 @@ def run_demo(args: argparse.Namespace) -> int:
             )
             player.start()
         app = create_app(settings, store=store)
+        tune_serving_process()
         print(f"floodpost demo: http://{host}:{port}/review", flush=True)
         uvicorn.run(app, host=host, port=port, log_level="warning")
         stop.set()

@@ -33,6 +33,7 @@ from floodpost.storage.base import (
     dumps,
     report_row,
 )
+from floodpost.storage.creates import CreateOp
 from floodpost.timefmt import iso_utc
 
 T = TypeVar("T")
@@ -185,11 +186,11 @@ class WriteDialect(Protocol):
 
     def commit(self, conn: Any) -> None: ...
 
-    # Optional (PostgreSQL has it; SQLite has no round trips to save, so the writer looks it
-    # up with getattr): run a batch of `Pipelined` ops whole — begin, every op, commit — and
-    # return their outcomes in order; or None, having rolled back, when a statement failed:
-    # then the writer runs the batch the ordinary way, op by op, so the error stays with its op.
-    #   def run_batch(self, ops: Sequence[Pipelined]) -> list[Outcome] | None
+    # Optional (the writer looks it up with getattr): write a batch made only of report creates
+    # (storage/creates.py) whole — begin, every op, commit — and return their outcomes in
+    # order; or None, having rolled back, when a statement failed: then the writer runs the
+    # batch the ordinary way, op by op, so the error stays with its op.
+    #   def run_batch(self, ops: Sequence[CreateOp]) -> list[Outcome] | None
 
     def abort(self, conn: Any) -> None:
         """The batch failed: roll back what can be, drop the connection if it is broken."""
@@ -299,8 +300,8 @@ class GroupWriter(threading.Thread):
         whole = getattr(dialect, "run_batch", None)
         try:
             outcomes = None
-            if whole is not None and all(hasattr(op, "send") for op, _ in batch):
-                outcomes = whole([op for op, _ in batch])  # report intake: one round trip
+            if whole is not None and all(isinstance(op, CreateOp) for op, _ in batch):
+                outcomes = whole([op for op, _ in batch])  # report intake, written whole
             if outcomes is None:
                 conn = dialect.begin()
                 outcomes = [

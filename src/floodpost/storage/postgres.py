@@ -18,7 +18,6 @@ connections.
 from __future__ import annotations
 
 import functools
-import json
 import re
 import threading
 from collections.abc import Callable, Iterable, Iterator, Sequence
@@ -32,7 +31,7 @@ from psycopg.rows import dict_row
 
 from floodpost.clock import Clock, system_clock
 from floodpost.errors import Conflict
-from floodpost.storage import bulk, common, faults, signals
+from floodpost.storage import bulk, common, creates, faults, signals
 from floodpost.storage.auth_store import AuthTables
 from floodpost.storage.base import (
     AGG_KEYS,
@@ -223,7 +222,7 @@ class _Dialect:
     def commit(self, conn: psycopg.Connection) -> None:
         conn.execute(_COMMIT)
 
-    def run_batch(self, ops: Sequence[common.Pipelined]) -> list[common.Outcome] | None:
+    def run_batch(self, ops: Sequence[_CreateOp]) -> list[common.Outcome] | None:
         """A batch of report creates in one pipelined round trip after BEGIN: the write lock,
         every insert, NOTIFY and COMMIT. Op by op, each insert waited for its answer and then
         for a savepoint round trip (≈ 1 ms per report in the writer thread), and the lock was
@@ -421,34 +420,21 @@ class PostgresStore(SharedReads, AuthTables):
         )
 
 
-class _CreateOp:
+class _CreateOp(creates.CreateOp):
     """create_report's writer op (common.Pipelined): a batch of them is one round trip."""
 
-    def __init__(
-        self,
-        report: dict[str, Any],
-        content_hash: str,
-        actor: str | None,
-        clock: Callable[[], float],
-    ) -> None:
-        self.report, self.content_hash, self.actor, self.clock = report, content_hash, actor, clock
-
-    def __call__(self, conn: psycopg.Connection) -> tuple[dict[str, Any], bool]:
+    def __call__(self, conn: psycopg.Connection) -> creates.Created:
         return self.send(conn)()
 
-    def send(self, conn: psycopg.Connection) -> Callable[[], tuple[dict[str, Any], bool]]:
+    def send(self, conn: psycopg.Connection) -> Callable[[], creates.Created]:
         cur = _send_insert(conn, self.report, self.content_hash, self.actor, self.clock())
 
-        def finish() -> tuple[dict[str, Any], bool]:
+        def finish() -> creates.Created:
             existing = _inserted(cur)
             if existing is None:
                 return self.report, True
-            if existing[0] == self.content_hash:
-                return json.loads(existing[1]), False
-            # Nothing was written (ON CONFLICT DO NOTHING), so no savepoint is needed.
-            raise Conflict(
-                "a different report with this id already exists", field="id", code="id_conflict"
-            )
+            # Nothing was written (ON CONFLICT DO NOTHING), so a Conflict needs no savepoint.
+            return creates.resent(existing[0], existing[1], self.content_hash)
 
         return finish
 

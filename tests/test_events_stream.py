@@ -51,7 +51,8 @@ def test_stream_headers_security_and_never_gzipped(server):
         assert r.headers["cache-control"] == "no-cache"
         assert r.headers["x-accel-buffering"] == "no"
         assert "content-encoding" not in r.headers
-        assert "script-src 'self' 'nonce-" in r.headers["content-security-policy"]
+        # No page rendered, so no inline script may run: the policy carries no nonce.
+        assert "script-src 'self';" in r.headers["content-security-policy"]
         assert r.headers["x-content-type-options"] == "nosniff"
         assert r.headers["x-frame-options"] == "DENY"
         chunks = r.iter_raw()

@@ -42,6 +42,8 @@ def test_api_answers_and_errors_carry_them_too(client, app):
     for r in (client.get("/api/layers", headers=head), client.get("/api/nope", headers=head)):
         assert r.headers["x-content-type-options"] == "nosniff"
         assert "frame-ancestors 'none'" in r.headers["content-security-policy"]
+        # No page was rendered, so no inline script may run: no nonce is drawn or allowed.
+        assert _csp(r)["script-src"] == "'self'"
 
 
 def test_nonces_differ_per_response(client, app):

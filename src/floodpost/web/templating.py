@@ -95,8 +95,9 @@ def render(request: Request, name: str, *, status_code: int = 200, **context: An
         # Whoever the security dependencies recognised on this request, so every page's nav
         # shows the signed-in user without each router passing it.
         "user": _recognised_user(request),
-        # This response's Content-Security-Policy nonce for inline scripts (web/headers.py).
-        "csp_nonce": getattr(request.state, "csp_nonce", ""),
+        # This response's Content-Security-Policy nonce for inline scripts, drawn now that a
+        # page uses it (web/headers.py).
+        "csp_nonce": str(getattr(request.state, "csp_nonce", "")),
     }
     if values["user"] is not None:
         # Every page with a signed-in user has the sign-out form, which needs the CSRF value.

@@ -111,3 +111,39 @@ def test_far_behind_reseeds_and_a_failed_apply_starts_again(store):
         follower.sync()
     follower.sync()
     assert len(seeds) == 3 and proj.resets == 3
+
+
+@pytest.mark.parametrize("page", [1, 3, 1000])
+def test_a_follower_of_other_entities_reads_only_theirs_and_keeps_up(store, page, monkeypatch):
+    """The SMS notifier's follower takes orders and warnings only: it asks the store for those
+    (Store.changes_after(entities=…)) and still stands at the newest change afterwards, so the
+    reports in between are neither decoded for it nor read again next time."""
+    warnings = Recorder()
+    follower = ChangeFollower(store, page=page)
+    follower.subscribe(warnings, frozenset({"warning"}))
+    follower.sync()
+    for i in range(4):
+        r, h = _report(people=i)
+        store.create_report(r, h, actor="a")
+    s_w = _warn(store, "w1", "blue")
+    for _ in range(3):
+        r, h = _report()
+        store.create_report(r, h, actor="a")
+    head = follower.sync()
+    assert head == store.last_change_seq() == follower.seq
+    assert [(seq, e, i) for seq, e, i, _, _ in warnings.seen] == [(s_w, "warning", "w1")]
+    reads = []  # nothing new since: the next sync reads no change at all
+    monkeypatch.setattr(store, "changes_after", lambda *a: reads.append(a) or [])
+    assert follower.sync() == head and reads == []
+
+
+def test_changes_after_of_some_entities(store):
+    r, h = _report()
+    store.create_report(r, h, actor="a")
+    s_w = _warn(store, "w1", "blue")
+    r2, h2 = _report()
+    store.create_report(r2, h2, actor="a")
+    assert [c.seq for c in store.changes_after(0, 10, {"warning"})] == [s_w]
+    assert [c.report_id for c in store.changes_after(0, 10, {"report"})] == [r["id"], r2["id"]]
+    assert len(store.changes_after(0, 10, {"report", "warning"})) == 3
+    assert store.changes_after(s_w, 10, {"warning"}) == []

@@ -22,7 +22,7 @@ Tables
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Collection, Iterable, Sequence
 from concurrent.futures import Future
 from dataclasses import dataclass
 from typing import Any, Protocol, TypeVar
@@ -315,7 +315,12 @@ class Store(Protocol):
         ...
 
     # the change log: every entity, in seq order ----------------------------------------------
-    def changes_after(self, seq: int, limit: int = 1000) -> list[Change]: ...
+    def changes_after(
+        self, seq: int, limit: int = 1000, entities: Collection[str] | None = None
+    ) -> list[Change]:
+        """Up to `limit` changes after `seq` in order; only those of `entities` if given."""
+        ...
+
     def last_change_seq(self) -> int: ...
     def watch_changes(self, wake: Callable[[], None]) -> Callable[[], None]:
         """Call `wake()` (from another thread) soon after a write commits: this process's at

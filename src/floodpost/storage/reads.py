@@ -10,7 +10,7 @@ without touching them.
 from __future__ import annotations
 
 import json
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from typing import Any
 
 from floodpost.storage.base import AggregateGroups, Change, ReportQuery, User
@@ -197,8 +197,17 @@ class SharedReads:
         sql += " ORDER BY seq DESC LIMIT ?"
         return [_body(r[0]) for r in self._rows(sql, (*params, limit))]
 
-    def changes_after(self, seq: int, limit: int = 1000) -> list[Change]:
-        return [change_of(r) for r in self._rows(CHANGES_AFTER, (seq, limit))]
+    def changes_after(
+        self, seq: int, limit: int = 1000, entities: Collection[str] | None = None
+    ) -> list[Change]:
+        if entities is None:
+            return [change_of(r) for r in self._rows(CHANGES_AFTER, (seq, limit))]
+        kinds = sorted(entities)
+        sql = (
+            f"{CHANGE_SELECT} WHERE c.seq > ? AND c.entity IN ({', '.join('?' * len(kinds))}) "
+            "ORDER BY c.seq LIMIT ?"
+        )
+        return [change_of(r) for r in self._rows(sql, (seq, *kinds, limit))]
 
     def last_change_seq(self) -> int:
         rows = self._rows(LAST_CHANGE_SEQ)

@@ -18,7 +18,7 @@ from typing import Any, Protocol
 
 from floodpost import moments
 from floodpost.errors import Conflict, InvalidInput, InvalidReport, NotFound
-from floodpost.reports.model import KINDS, parse_report
+from floodpost.reports.model import KINDS, content_hash_of, parse_report
 from floodpost.reports.stored import RoutingLike, as_record, build_stored
 from floodpost.storage.base import Store
 
@@ -63,8 +63,12 @@ def prepare_report(
     occurred_at may lie at most `future_s` after `received_ts` (the server clock)."""
     report = parse_report(data, now=received_ts, future_s=future_s)
     routing = router.route(report.lon, report.lat, report.village_code)
-    stored = build_stored(report, routing, reporter=reporter, received_ts=received_ts)
-    return as_record(stored), report.content_hash()
+    # One model_dump for the stored form and the hash (≈ 4 % of the event loop per report).
+    submitted = report.submitted()
+    stored = build_stored(
+        report, routing, reporter=reporter, received_ts=received_ts, submitted=submitted
+    )
+    return as_record(stored), content_hash_of(submitted)
 
 
 def submit_report(

@@ -166,10 +166,13 @@ class ReportCreate(BaseModel):
         return self.model_dump(mode="json")
 
     def content_hash(self) -> str:
-        canon = json.dumps(
-            self.submitted(), sort_keys=True, ensure_ascii=False, separators=(",", ":")
-        )
-        return hashlib.sha256(canon.encode()).hexdigest()
+        return content_hash_of(self.submitted())
+
+
+def content_hash_of(submitted: dict[str, Any]) -> str:
+    """The content hash of a report's `submitted()` form."""
+    canon = json.dumps(submitted, sort_keys=True, ensure_ascii=False, separators=(",", ":"))
+    return hashlib.sha256(canon.encode()).hexdigest()
 
 
 def parse_report(

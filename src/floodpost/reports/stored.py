@@ -183,15 +183,18 @@ def build_stored(
     *,
     reporter: str | None,
     received_ts: float | None = None,
+    submitted: dict[str, Any] | None = None,
 ) -> StoredReport:
-    """The report as the store keeps it and the API returns it (ReportPublic)."""
+    """The report as the store keeps it and the API returns it (ReportPublic). `submitted`:
+    `report.submitted()` if the caller has it already (intake hashes it too), left unchanged."""
     now = time.time() if received_ts is None else received_ts
-    body: dict[str, Any] = report.submitted()
+    body: dict[str, Any] = dict(submitted) if submitted is not None else report.submitted()
+    at = iso_utc(now)
     body.update(
         occurred_ts=report.occurred_at.timestamp(),
-        received_at=iso_utc(now),
+        received_at=at,
         received_ts=now,
-        updated_at=iso_utc(now),
+        updated_at=at,
         updated_ts=now,
         village_code=routing.village_code,
         township_code=routing.township_code,

@@ -160,8 +160,11 @@ class WriteTx(Protocol):
         ...
 
 
-def report_row(report: dict[str, Any], content_hash: str) -> tuple[Any, ...]:
-    return (*map(report.get, REPORT_COLUMNS), content_hash, dumps(report))
+def report_row(
+    report: dict[str, Any], content_hash: str, body: str | None = None
+) -> tuple[Any, ...]:
+    """The reports row; `body` is dumps(report) if the caller has it already."""
+    return (*map(report.get, REPORT_COLUMNS), content_hash, dumps(report) if body is None else body)
 
 
 # local_hour by UTC hour: Asia/Shanghai has been a whole number of hours from UTC since the
@@ -226,10 +229,16 @@ class Store(Protocol):
         ...
 
     def create_report_future(
-        self, report: dict[str, Any], content_hash: str, *, actor: str | None
+        self,
+        report: dict[str, Any],
+        content_hash: str,
+        *,
+        actor: str | None,
+        body: str | None = None,
     ) -> Future[tuple[dict[str, Any], bool]]:
         """create_report without blocking: the Future resolves once the report is durable (the
-        async ingest route awaits it with asyncio.wrap_future, parking no thread)."""
+        async ingest route awaits it with asyncio.wrap_future, parking no thread). `body`:
+        `dumps(report)` when the caller has encoded it already (the route answers with it)."""
         ...
 
     def modify_report(

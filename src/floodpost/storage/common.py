@@ -85,12 +85,17 @@ Statement = tuple[str, Sequence[Any]]  # (WRITE_SQL key, parameters)
 
 
 def create_statements(
-    report: dict[str, Any], content_hash: str, actor: str | None, now: float
+    report: dict[str, Any],
+    content_hash: str,
+    actor: str | None,
+    now: float,
+    body: str | None = None,
 ) -> list[Statement]:
-    """A new report, its audit row (snapshot left in reports.body) and its aggregate."""
+    """A new report, its audit row (snapshot left in reports.body) and its aggregate. `body`:
+    dumps(report), if the caller has it."""
     at = report.get("received_ts") or now
     out: list[Statement] = [
-        ("insert_report", report_row(report, content_hash)),
+        ("insert_report", report_row(report, content_hash, body)),
         ("insert_change", (report["id"], at, actor, "create", None, None)),
     ]
     out += agg_statements(report, +1)

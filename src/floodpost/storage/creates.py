@@ -33,8 +33,10 @@ class CreateOp:
         content_hash: str,
         actor: str | None,
         clock: Callable[[], float],
+        body: str | None = None,  # dumps(report), if the caller encoded it already
     ) -> None:
         self.report, self.content_hash, self.actor, self.clock = report, content_hash, actor, clock
+        self.body = body
 
     def __call__(self, conn: Any) -> Created:
         raise NotImplementedError
@@ -73,7 +75,7 @@ def plan(ops: Sequence[CreateOp], stored: dict[str, tuple[str, str]]) -> Plan:
             except Conflict as exc:
                 out.outcomes.append((None, exc))
             continue
-        row = report_row(report, op.content_hash)
+        row = report_row(report, op.content_hash, op.body)
         seen[report["id"]] = (op.content_hash, row[-1])  # a resend later in the batch finds it
         out.reports.append(row)
         at = report.get("received_ts") or op.clock()

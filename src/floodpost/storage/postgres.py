@@ -40,7 +40,7 @@ from floodpost.storage.base import (
     User,
     WriteTx,
     agg_delta,
-    dumps,
+    report_row,
 )
 from floodpost.storage.common import CHANGE_FIELDS, REPORT_FIELDS
 from floodpost.storage.field_rows import report_field_rows
@@ -345,9 +345,14 @@ class PostgresStore(SharedReads, AuthTables):
         return self.create_report_future(report, content_hash, actor=actor).result()
 
     def create_report_future(
-        self, report: dict[str, Any], content_hash: str, *, actor: str | None
+        self,
+        report: dict[str, Any],
+        content_hash: str,
+        *,
+        actor: str | None,
+        body: str | None = None,
     ) -> Future[tuple[dict[str, Any], bool]]:
-        return self._writer.submit_nowait(_CreateOp(report, content_hash, actor, self.clock))
+        return self._writer.submit_nowait(_CreateOp(report, content_hash, actor, self.clock, body))
 
     def modify_report(
         self,
@@ -427,7 +432,9 @@ class _CreateOp(creates.CreateOp):
         return self.send(conn)()
 
     def send(self, conn: psycopg.Connection) -> Callable[[], creates.Created]:
-        cur = _send_insert(conn, self.report, self.content_hash, self.actor, self.clock())
+        cur = _send_insert(
+            conn, self.report, self.content_hash, self.actor, self.clock(), self.body
+        )
 
         def finish() -> creates.Created:
             existing = _inserted(cur)
@@ -445,15 +452,14 @@ def _send_insert(
     content_hash: str,
     actor: str | None,
     now: float,
+    body: str | None = None,
 ) -> psycopg.Cursor[Any]:
     """Send the insert of a new report with its audit row and aggregates (_CREATE_REPORT);
     `_inserted` reads its answer (at once, or later in pipeline mode)."""
     delta = agg_delta(report, +1)
     key, n, people = delta if delta is not None else (("",) * len(AGG_KEYS), 0, 0)
     params = (
-        *map(report.get, REPORT_COLUMNS),
-        content_hash,
-        dumps(report),
+        *report_row(report, content_hash, body),
         report.get("received_ts") or now,
         actor,
         "create",

@@ -263,13 +263,18 @@ class SQLiteStore(SharedReads, AuthTables):
         return self.create_report_future(report, content_hash, actor=actor).result()
 
     def create_report_future(
-        self, report: dict[str, Any], content_hash: str, *, actor: str | None
+        self,
+        report: dict[str, Any],
+        content_hash: str,
+        *,
+        actor: str | None,
+        body: str | None = None,
     ) -> Future[tuple[dict[str, Any], bool]]:
         """create_report without blocking: the Future resolves once the report's group commit
         is durable. Lets the async ingest route await the writer directly (asyncio.wrap_future)
         instead of parking a thread-pool thread on it — two thread hand-offs less per report."""
 
-        return self._writer.submit_nowait(_CreateOp(report, content_hash, actor, self.clock))
+        return self._writer.submit_nowait(_CreateOp(report, content_hash, actor, self.clock, body))
 
     def modify_report(
         self,
@@ -358,7 +363,10 @@ class _CreateOp(creates.CreateOp):
         ).fetchone()
         if row is not None:
             return creates.resent(row[0], row[1], self.content_hash)
-        _run(conn, common.create_statements(report, self.content_hash, self.actor, self.clock()))
+        statements = common.create_statements(
+            report, self.content_hash, self.actor, self.clock(), self.body
+        )
+        _run(conn, statements)
         return report, True
 
 

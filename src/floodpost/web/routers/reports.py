@@ -17,6 +17,7 @@ from fastapi.responses import JSONResponse, Response
 
 from floodpost.errors import InvalidReport
 from floodpost.reports import corrections, intake
+from floodpost.storage.base import dumps
 from floodpost.web import contract
 from floodpost.web.deps import ClockDep, RouterDep, SettingsDep, StoreDep, ctx_of
 from floodpost.web.fast_path import FastPath
@@ -45,11 +46,11 @@ async def create_report(
     request: Request,
     who: Principal = Depends(submitters),  # before the body: 401/403 win over 422
     data: Any = Depends(json_body),
-) -> JSONResponse:
+) -> Response:
     return await store_report(request, who, data)
 
 
-async def store_report(request: Request, who: Principal, data: Any) -> JSONResponse:
+async def store_report(request: Request, who: Principal, data: Any) -> Response:
     """201 with the stored report, or 200 for an identical resend, once it is durable."""
     ctx = ctx_of(request)
     # Validation and routing (one STRtree query) take about 0.1 ms: less than the hand-off to a
@@ -61,12 +62,19 @@ async def store_report(request: Request, who: Principal, data: Any) -> JSONRespo
         received_ts=ctx.clock(),
         future_s=ctx.settings.future_tolerance_min * 60.0,
     )
+    # Encoded once: the store keeps this text and a new report's answer is the same JSON.
+    body = dumps(stored)
     # Await the group-commit writer's future directly: no pool thread is parked per report.
-    future = ctx.store.create_report_future(stored, content_hash, actor=who.name)
+    future = ctx.store.create_report_future(stored, content_hash, actor=who.name, body=body)
     stored, created = await asyncio.wrap_future(future)
     intake.check_resend(stored, created, viewer=who.name, role=who.role)
     if created:
-        return _json(stored, 201, location=f"/api/reports/{stored['id']}")
+        return Response(
+            body.encode(),
+            201,
+            headers={"location": f"/api/reports/{stored['id']}"},
+            media_type="application/json",
+        )
     return _json(stored, 200)
 
 

@@ -97,3 +97,46 @@ def test_a_write_between_creates_sees_the_creates_before_it_only(store):
     assert outcomes[0][1] is True and outcomes[2][1] is True
     assert outcomes[1] == [{"id": a["id"]}]
     assert sorted(r["id"] for r in outcomes[3]) == sorted([a["id"], b["id"]])
+
+
+def test_a_group_written_whole_writes_what_each_create_writes_alone(store):
+    """The whole-batch path (SQLite's one INSERT through a trigger, PostgreSQL's pipeline)
+    leaves exactly the rows the op-by-op path's statements would (storage/common.py)."""
+    from floodpost.storage.base import REPORT_COLUMNS, agg_delta, report_row
+    from floodpost.storage.common import REPORT_FIELDS
+
+    items = [
+        _report(kind=kind, people=p, note=f"第{p}批 ' \" ; --")
+        for p, kind in enumerate(["evacuation", "rescue", "incident", "evacuation"] * 3)
+    ]
+
+    def submit():
+        return [store.create_report_future(r, h, actor="王") for r, h in items]
+
+    outcomes, commits = _queued_behind_a_held_writer(store, submit)
+    assert commits <= 2 and [o[1] for o in outcomes] == [True] * len(items)
+    sums: dict[tuple, list[int]] = {}
+    for report, chash in items:
+        [row] = store.read(f"SELECT {REPORT_FIELDS} FROM reports WHERE id = ?", [report["id"]])
+        expected = dict(zip([*REPORT_COLUMNS, "content_hash", "body"], report_row(report, chash)))
+        assert {k: row[k] for k in expected if k != "body"} == {
+            k: v for k, v in expected.items() if k != "body"
+        }
+        assert row["body"] == expected["body"]
+        [change] = store.read(
+            "SELECT at_ts, actor, action, reason, body FROM changes WHERE report_id = ?",
+            [report["id"]],
+        )
+        assert change == {
+            "at_ts": report["received_ts"], "actor": "王", "action": "create",
+            "reason": None, "body": None,
+        }  # fmt: skip
+        key, n, people = agg_delta(report, +1)
+        total = sums.setdefault(key, [0, 0])
+        total[0] += n
+        total[1] += people
+    agg = store.read(
+        "SELECT hour, kind, subtype, township_code, zone_id, village_code, shelter_id, "
+        "reports, people FROM agg"
+    )
+    assert {tuple(r.values())[:7]: [r["reports"], r["people"]] for r in agg} == sums

@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from floodpost.errors import Conflict
-from floodpost.storage.base import agg_delta, report_row
+from floodpost.storage.base import report_row
 
 Created = tuple[dict[str, Any], bool]
 
@@ -51,21 +51,18 @@ def resent(stored_hash: str, stored_body: str, content_hash: str) -> Created:
 
 @dataclass
 class Plan:
-    """What a batch of creates writes, and each op's answer (value, error) in batch order."""
+    """Each op's answer (value, error) in batch order, and the new reports to write: each op
+    with its reports row (report_row)."""
 
     outcomes: list[tuple[Any, BaseException | None]] = field(default_factory=list)
-    reports: list[tuple[Any, ...]] = field(default_factory=list)  # INSERT_REPORT rows
-    changes: list[tuple[Any, ...]] = field(default_factory=list)  # INSERT_CHANGE rows
-    aggs: list[tuple[Any, ...]] = field(default_factory=list)  # UPSERT_AGG rows, one per key
+    fresh: list[tuple[CreateOp, tuple[Any, ...]]] = field(default_factory=list)
 
 
 def plan(ops: Sequence[CreateOp], stored: dict[str, tuple[str, str]]) -> Plan:
     """Plan `ops` given `stored`: id -> (content_hash, body) of the batch's ids already in the
-    store. The rows are those the ops would write one by one (common.create_statements), with
-    the aggregate deltas of one key summed into one row."""
+    store. A new report's row is the one it would write alone (common.create_statements)."""
     seen = dict(stored)
     out = Plan()
-    sums: dict[tuple[str, ...], tuple[int, int]] = {}
     for op in ops:
         report = op.report
         prior = seen.get(report["id"])
@@ -77,14 +74,6 @@ def plan(ops: Sequence[CreateOp], stored: dict[str, tuple[str, str]]) -> Plan:
             continue
         row = report_row(report, op.content_hash, op.body)
         seen[report["id"]] = (op.content_hash, row[-1])  # a resend later in the batch finds it
-        out.reports.append(row)
-        at = report.get("received_ts") or op.clock()
-        out.changes.append((report["id"], at, op.actor, "create", None, None))
-        delta = agg_delta(report, +1)
-        if delta is not None:
-            key, n, people = delta
-            had = sums.get(key, (0, 0))
-            sums[key] = (had[0] + n, had[1] + people)
+        out.fresh.append((op, row))
         out.outcomes.append(((report, True), None))
-    out.aggs = [(*key, n, people) for key, (n, people) in sums.items()]
     return out

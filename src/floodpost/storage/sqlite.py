@@ -10,14 +10,14 @@ from __future__ import annotations
 import sqlite3
 import threading
 import time
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from concurrent.futures import Future
 from pathlib import Path
 from typing import Any, TypeVar
 
 from floodpost.clock import Clock, system_clock
 from floodpost.errors import Conflict, Unavailable
-from floodpost.storage import bulk, common, creates, faults, peer_wake, signals
+from floodpost.storage import bulk, common, creates, faults, peer_wake, signals, sqlite_batch
 from floodpost.storage.auth_store import AuthTables
 from floodpost.storage.base import Modifier, User, WriteTx
 from floodpost.storage.common import Statement
@@ -74,10 +74,11 @@ class _Dialect:
         # A larger page cache for the one writer: bulk loads (replay, simulate) touch many index
         # pages per batch; 256 MiB halves their time and costs nothing when idle.
         self.conn.execute("PRAGMA cache_size=-262144")
-        # `begin` waits for the write lock itself (BEGIN_RETRY_S). Once BEGIN IMMEDIATE holds it,
-        # nothing else in a WAL transaction waits for another connection (commit's automatic
-        # checkpoint is PASSIVE: it never waits), so no busy handler is needed after it.
+        # `begin` and `run_batch` wait for the write lock themselves (BEGIN_RETRY_S). Once it
+        # is held, nothing else in a WAL transaction waits for another connection (commit's
+        # automatic checkpoint is PASSIVE: it never waits), so no busy handler is needed.
         self.conn.execute("PRAGMA busy_timeout=0")
+        sqlite_batch.install(self.conn)
 
     def begin(self) -> sqlite3.Connection:
         conn = self._begin_immediate()
@@ -85,11 +86,17 @@ class _Dialect:
         return conn
 
     def _begin_immediate(self) -> sqlite3.Connection:
+        self._when_free(lambda: self.conn.execute("BEGIN IMMEDIATE"))
+        return self.conn
+
+    def _when_free(self, write: Callable[[], object]) -> None:
+        """Run `write`, which takes the write lock first, retrying while another connection
+        holds it (every BEGIN_RETRY_S, for at most the busy timeout)."""
         deadline = None
         while True:
             try:
-                self.conn.execute("BEGIN IMMEDIATE")
-                break
+                write()
+                return
             except sqlite3.OperationalError as exc:
                 if faults.cause_of(exc) != "busy":
                     raise
@@ -98,39 +105,26 @@ class _Dialect:
                 if now >= deadline:
                     raise  # the bounded wait ran out: 503 busy (issue 13)
                 time.sleep(BEGIN_RETRY_S)
-        return self.conn
 
     def run_batch(self, ops: Sequence[creates.CreateOp]) -> list[common.Outcome] | None:
-        """A group commit of report creates in a handful of statements: one lookup of the
-        batch's ids, then the reports, their audit rows and the summed aggregates as multi-row
-        INSERTs. Op by op it was six statements per report (savepoint, lookup, three writes,
-        release), and each hands the GIL to the event loop and waits to get it back while
-        holding the write lock (bench/README.md). None, rolled back, when a statement failed:
-        the writer then runs the ops one by one, so the error stays with its op."""
-        conn = self._begin_immediate()
-        try:
-            ids = list(dict.fromkeys(op.report["id"] for op in ops))
-            stored: dict[str, tuple[str, str]] = {}
-            for part in _parts(ids):
-                marks = ",".join("?" * len(part))
-                for rid, chash, body in conn.execute(
-                    f"SELECT id, content_hash, body FROM reports WHERE id IN ({marks})", part
-                ):
-                    stored[rid] = (chash, body)
-            plan = creates.plan(ops, stored)
-            for name, rows in (
-                ("insert_report", plan.reports),
-                ("insert_change", plan.changes),
-                ("upsert_agg", plan.aggs),
-            ):
-                for part in _parts(rows):
-                    conn.execute(_multi_row(name, len(part)), [v for row in part for v in row])
-            conn.execute("COMMIT")
-        except sqlite3.Error as exc:
-            if common.fails_batch(self, exc):
-                raise  # disk full, busy, I/O: the whole batch fails
-            conn.execute("ROLLBACK")
-            return None
+        """A group commit of report creates as one statement (storage/sqlite_batch.py): the
+        batch's stored ids looked up, then one multi-row INSERT that is its own transaction —
+        lock, writes, commit and fsync in one call without the GIL. None when it failed (a
+        constraint: SQLite undid the whole statement): the writer then runs the ops one by one,
+        so the error stays with its op. An id that another process stores between the lookup
+        and the INSERT fails it the same way, and the op by op run finds it."""
+        conn = self.conn
+        ids = list(dict.fromkeys(op.report["id"] for op in ops))
+        sql, params = sqlite_batch.lookup(ids)
+        plan = creates.plan(ops, {rid: (h, b) for rid, h, b in conn.execute(sql, params)})
+        if plan.fresh:
+            sql, params = sqlite_batch.insert(plan.fresh)
+            try:
+                self._when_free(lambda: conn.execute(sql, params))
+            except sqlite3.Error as exc:
+                if common.fails_batch(self, exc):
+                    raise  # disk full, busy for too long, I/O: the whole batch fails
+                return None
         return plan.outcomes
 
     def next_op(self, conn: sqlite3.Connection) -> None:
@@ -368,32 +362,6 @@ class _CreateOp(creates.CreateOp):
         )
         _run(conn, statements)
         return report, True
-
-
-# Rows per multi-row statement: powers of two, so a batch of any size needs at most a few
-# statements per table and a handful of distinct SQL texts (each stays prepared in the
-# connection's statement cache), far below SQLite's 32,766 bound parameters.
-_PART_SIZES = (64, 32, 16, 8, 4, 2, 1)
-_MULTI: dict[tuple[str, int], str] = {}
-
-
-def _parts(rows: Sequence[Any]) -> Iterator[Sequence[Any]]:
-    at = 0
-    for size in _PART_SIZES:
-        while len(rows) - at >= size:
-            yield rows[at : at + size]
-            at += size
-
-
-def _multi_row(name: str, n: int) -> str:
-    """WRITE_SQL[name] (one `VALUES (?, …)` row) for `n` rows."""
-    sql = _MULTI.get((name, n))
-    if sql is None:
-        one = common.WRITE_SQL[name]
-        head, values, tail = one.partition(" VALUES ")
-        row, _, rest = tail.partition(")")
-        sql = _MULTI[(name, n)] = f"{head} VALUES {', '.join([row + ')'] * n)}{rest}"
-    return sql
 
 
 # The audit rows of a bulk load come straight from the rows just inserted, in one statement:

@@ -97,3 +97,19 @@ def test_the_csrf_value_is_bound_to_the_session(app):
             first.cookies.set("fp_csrf", stolen)
             r = first.post("/api/reports", json=new_report(), headers={"X-CSRF-Token": stolen})
             assert r.status_code == 403 and r.json()["code"] == "csrf"
+
+
+def test_report_intake_and_its_413_carry_them_too(client, app):
+    """POST /api/reports is answered by the ingest fast path, inside the headers middleware."""
+    head = quick_user(app.state.ctx, "field1", "field")
+    created = client.post("/api/reports", json=new_report(), headers=head)
+    too_big = client.post(
+        "/api/reports",
+        content=b"{" + b" " * (app.state.ctx.settings.max_body_bytes + 10) + b"}",
+        headers={**head, "content-type": "application/json"},
+    )
+    assert (created.status_code, too_big.status_code) == (201, 413)
+    for r in (created, too_big):
+        assert _csp(r)["script-src"] == "'self'" and _csp(r)["frame-ancestors"] == "'none'"
+        assert r.headers["x-content-type-options"] == "nosniff"
+        assert r.headers["x-frame-options"] == "DENY"

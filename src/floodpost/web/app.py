@@ -289,7 +289,10 @@ def _in_background(name: str, work: Callable[[], object]) -> None:
 # for the busy one to let go — with the writer holding SQLite's write lock meanwhile. Measured
 # with bench/bench_ingest.py (SQLite, 1 worker, 32 clients, quiet machine, same run): 5 ms
 # 1,083 reports/s at 0.93 ms CPU each; 1 ms 1,325; 0.5 ms 1,462 at 0.73 ms; 0.2 ms 1,439;
-# 0.05 ms 1,328 (switching costs more than it saves).
+# 0.05 ms 1,328 (switching costs more than it saves). Since SQLite writes a batch of creates in
+# one call without the GIL (storage/sqlite_batch.py) intake no longer tells 0.5 from 5 ms
+# apart (2,340-2,705 vs 2,527-2,585 /s); the writer's other operations (corrections,
+# roll-call marks, PostgreSQL's batches) still hand the GIL over per statement.
 SERVE_SWITCH_INTERVAL_S = 0.0005
 
 

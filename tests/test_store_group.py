@@ -118,7 +118,8 @@ def test_a_group_written_whole_writes_what_each_create_writes_alone(store):
     sums: dict[tuple, list[int]] = {}
     for report, chash in items:
         [row] = store.read(f"SELECT {REPORT_FIELDS} FROM reports WHERE id = ?", [report["id"]])
-        expected = dict(zip([*REPORT_COLUMNS, "content_hash", "body"], report_row(report, chash)))
+        names = [*REPORT_COLUMNS, "content_hash", "body"]
+        expected = dict(zip(names, report_row(report, chash), strict=True))
         assert {k: row[k] for k in expected if k != "body"} == {
             k: v for k, v in expected.items() if k != "body"
         }

@@ -270,20 +270,17 @@ class ChangeFollower:
             if not self._ready.is_set():
                 self.tick(pos - start, head - start)
             page = store.changes_after(pos, self.page, wanted)
+            self._take(page, subs)
             if len(page) < self.page:
-                # Every wanted change up to head is in this page: all are taken in up to head.
-                self._take(page, subs, {})
+                # Every wanted change up to head was in this page: all are taken in up to head.
                 for sub in subs:
                     sub.seq = max(sub.seq or 0, head)
                 break
-            self._take(page, subs, {})
             pos = page[-1].seq
 
-    def _take(
-        self, page: list[Change], subs: list[_Subscription], latest: dict[str, dict[str, Any]]
-    ) -> None:
-        """Feed one page to the subscriptions behind each change. `latest`: this page's
-        versions by entity id (a change's previous version, without a read)."""
+    def _take(self, page: list[Change], subs: list[_Subscription]) -> None:
+        """Feed one page to the subscriptions behind each change."""
+        latest: dict[str, dict[str, Any]] = {}  # this page's versions, by entity id
         for change in page:
             seq = change.seq
             behind = [s for s in subs if (s.seq or 0) < seq]

@@ -51,6 +51,7 @@ SCHEMA = (
 SIZES = (1, 2, 4, 8, 16, 32, 64, 128, 256, 512)
 _ROW = f"({', '.join('?' * len(COLUMNS))})"
 _BLANK = (None,) * len(COLUMNS)
+_NO_KEY = (None,) * len(AGG_KEYS)
 
 
 def install(conn: sqlite3.Connection) -> None:
@@ -87,6 +88,3 @@ def insert(fresh: Sequence[tuple[CreateOp, tuple[Any, ...]]]) -> tuple[str, list
     for _ in range(size - len(fresh)):
         params += _BLANK
     return f"INSERT INTO incoming VALUES {', '.join([_ROW] * size)}", params
-
-
-_NO_KEY = (None,) * len(AGG_KEYS)

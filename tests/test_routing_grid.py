@@ -11,17 +11,11 @@ import shapely
 from floodpost.errors import InvalidReport
 from floodpost.geo.catalogue import Catalogue
 from floodpost.geo.routing import ReportRouter, Routing
-from floodpost.paths import default_geodata
 
 
 @pytest.fixture(scope="module")
-def cat() -> Catalogue:
-    return Catalogue.load(default_geodata())
-
-
-@pytest.fixture(scope="module")
-def router(cat: Catalogue) -> ReportRouter:
-    return ReportRouter(cat)
+def router(catalogue: Catalogue) -> ReportRouter:
+    return ReportRouter(catalogue)
 
 
 def _answer(fn, *args) -> Routing | tuple[str, str]:
@@ -67,10 +61,10 @@ def test_pure_cells_lie_whole_in_their_one_village(router: ReportRouter):
     assert (np.bincount(box_i, minlength=len(boxes)) == 1).all()
 
 
-def test_random_points_route_as_shapely_does(cat: Catalogue, router: ReportRouter):
+def test_random_points_route_as_shapely_does(catalogue: Catalogue, router: ReportRouter):
     # The county's bounding box grown by 0.1° (≈ 10 km): pure cells, boundary cells, slivers,
     # 0-5 km outside (nearest village or township only) and refused points.
-    minx, miny, maxx, maxy = cat.bounds
+    minx, miny, maxx, maxy = catalogue.bounds
     rng = np.random.default_rng(14)
     lons = rng.uniform(minx - 0.1, maxx + 0.1, 20_000)
     lats = rng.uniform(miny - 0.1, maxy + 0.1, 20_000)
@@ -102,10 +96,12 @@ def test_cell_corners_and_edges_route_as_shapely_does(router: ReportRouter):
     _assert_same_xy(router, np.full(200, np.nextafter(x1, np.inf)), np.linspace(g.y0, y1, 200))
 
 
-def test_village_vertices_and_edges_route_as_shapely_does(cat: Catalogue, router: ReportRouter):
+def test_village_vertices_and_edges_route_as_shapely_does(
+    catalogue: Catalogue, router: ReportRouter
+):
     # Vertices in the geodata's own lon/lat, and vertices and edge midpoints in metres: shared
     # edges, where two villages tie and the lower index wins.
-    vs = cat.gdf("villages")
+    vs = catalogue.gdf("villages")
     coords = shapely.get_coordinates(np.asarray(vs.geometry.values))
     _assert_same_lonlat(router, coords[:, 0], coords[:, 1])
     rings = shapely.get_exterior_ring(shapely.get_parts(router._village_geoms))
@@ -134,5 +130,5 @@ def test_non_finite_and_out_of_range_refused(router: ReportRouter, lon, lat, fie
     assert err.value.field == field
 
 
-def test_grid_is_built_once_per_catalogue(cat: Catalogue, router: ReportRouter):
-    assert ReportRouter(cat, outside_max_m=10_000).grid is router.grid
+def test_grid_is_built_once_per_catalogue(catalogue: Catalogue, router: ReportRouter):
+    assert ReportRouter(catalogue, outside_max_m=10_000).grid is router.grid

@@ -2,7 +2,7 @@
 
 `create_report` hands the group-commit writer (storage.common.GroupWriter) a `CreateOp`. When a
 batch holds nothing else, the backend's dialect writes it whole (`run_batch`): PostgreSQL in one
-pipelined round trip, SQLite in a few multi-row statements planned here. Otherwise, or when a
+pipelined round trip, SQLite in one INSERT (storage/sqlite_batch.py) of the rows planned here. Otherwise, or when a
 statement of the whole batch fails, each op runs alone under its savepoint (`op(conn)`).
 
 Either way a create answers the same: (report, True) when it was written; (stored report,
